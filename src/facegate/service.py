@@ -1,0 +1,99 @@
+"""Builds the long-lived parts of a FaceGate process from the settings, in one place."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from huey.consumer import Consumer
+
+from facegate.db import Database, make_database
+from facegate.maintenance import MaintenanceReport, run_maintenance
+from facegate.metrics import Metrics
+from facegate.queue import TaskQueue
+from facegate.settings import Settings
+from facegate.storage import LocalBlobStore
+from facegate.swap.registry import make_processor
+from facegate.worker import Worker
+
+__all__ = ["Services", "build_services"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    store: LocalBlobStore
+    queue: TaskQueue
+    metrics: Metrics
+    worker: Worker | None = None
+    consumer: Consumer | None = None
+    _setup_thread: threading.Thread | None = field(default=None, repr=False)
+
+    def attach_worker(self) -> Worker:
+        """Make this process able to run tasks (models are set up by ``start_consumer``)."""
+        if self.worker is None:
+            self.worker = Worker(
+                settings=self.settings,
+                db=self.db,
+                store=self.store,
+                processor=make_processor(self.settings),
+                metrics=self.metrics,
+            )
+            self.queue.bind(self.worker.execute, self.maintain)
+        return self.worker
+
+    def maintain(self) -> MaintenanceReport:
+        report = run_maintenance(
+            settings=self.settings, db=self.db, store=self.store, enqueue=self.queue.enqueue
+        )
+        if any(report.to_dict().values()):
+            log.info("maintenance: %s", report.to_dict())
+        return report
+
+    def start_consumer(self, *, in_process: bool, background_setup: bool) -> Consumer:
+        """Set up the models (in the background for the API so /health answers at once), then
+        start consuming."""
+        worker = self.attach_worker()
+        consumer = self.queue.make_consumer(self.settings.worker_threads, in_process=in_process)
+        self.consumer = consumer
+
+        def setup_and_start() -> None:
+            try:
+                worker.setup()
+            except Exception:
+                return  # /ready reports setup_failed with the reason
+            self.maintain()
+            consumer.start()
+
+        if background_setup:
+            self._setup_thread = threading.Thread(target=setup_and_start, name="engine-setup")
+            self._setup_thread.start()
+        else:
+            setup_and_start()
+        return consumer
+
+    def stop(self) -> None:
+        if self._setup_thread is not None:
+            self._setup_thread.join(timeout=60)
+        if (
+            self.consumer is not None
+            and self.worker is not None
+            and self.consumer.scheduler.is_alive()
+        ):
+            self.consumer.stop(graceful=True)
+        self.db.engine.dispose()
+
+
+def build_services(settings: Settings) -> Services:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Services(
+        settings=settings,
+        db=make_database(str(settings.database_url)),
+        store=LocalBlobStore(settings.blob_dir),
+        queue=TaskQueue(settings),
+        metrics=Metrics(),
+    )

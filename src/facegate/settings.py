@@ -1,0 +1,80 @@
+"""The one place that reads the environment: ``FACEGATE_*`` variables and an optional ``.env``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+ImageFormat = Literal["JPEG", "PNG", "WEBP"]
+
+
+class Settings(BaseSettings):
+    """Service configuration. Every field maps to ``FACEGATE_<FIELD>`` in upper case."""
+
+    model_config = SettingsConfigDict(env_prefix="FACEGATE_", env_file=".env", extra="ignore")
+
+    # where things live
+    data_dir: Path = Path("./data")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/facegate.db"
+    )
+    queue_url: str | None = Field(
+        default=None,
+        description="sqlite:///path or redis://host:port/db; default SQLite in data_dir",
+    )
+
+    # HTTP
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_json: bool = False
+    log_level: str = "INFO"
+
+    # uploads
+    max_upload_bytes: int = 8 * 1024 * 1024
+    max_pixels: int = 40_000_000
+    allowed_formats: list[ImageFormat] = ["JPEG", "PNG", "WEBP"]
+
+    # tasks
+    engine: str = Field(default="classic", description="classic | test-only")
+    test_processor_delay_s: float = 0.0
+    sync_wait_s: float = 30.0
+    output_ttl_s: int = 24 * 3600
+    lease_s: float = 60.0
+    max_attempts: int = 3
+    worker_threads: int = 1
+    in_process_worker: bool = True
+    jpeg_quality: int = 95
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if self.database_url is None:
+            self.database_url = f"sqlite:///{(self.data_dir / 'facegate.db').resolve()}"
+        if self.queue_url is None:
+            self.queue_url = f"sqlite:///{(self.data_dir / 'queue.db').resolve()}"
+        if self.engine not in {"classic", "test-only"}:
+            raise ValueError(
+                f"FACEGATE_ENGINE must be 'classic' or 'test-only', not {self.engine!r}"
+            )
+        if self.max_attempts < 1:
+            raise ValueError("FACEGATE_MAX_ATTEMPTS must be at least 1")
+        return self
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def max_request_bytes(self) -> int:
+        """Two images plus room for form fields and multipart framing."""
+        return 2 * self.max_upload_bytes + 256 * 1024
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Face engines behind one Protocol (:mod:`facegate.swap.base`)."""

@@ -1,0 +1,190 @@
+"""Runs one queued task: claim it under a lease, keep the lease alive, run the pipeline, store
+the result atomically, record the final state and delete the uploads.
+
+A worker that dies mid-task stops renewing its lease;
+:func:`facegate.maintenance.reap_expired_leases` then requeues the task (bounded by
+``max_attempts``) or fails it with
+``worker_lost``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+import threading
+from datetime import timedelta
+from typing import Any
+
+from facegate.db import Database
+from facegate.db import queries as q
+from facegate.images import encode_image
+from facegate.metrics import Metrics
+from facegate.pipeline import PipelineOutcome, StageTimer, run_pipeline
+from facegate.settings import Settings
+from facegate.storage import BlobStore, array_from_bytes, new_key
+from facegate.swap.base import EngineHealth, Processor, SwapOptions
+from facegate.types import FINAL_STATUSES, TaskStatus
+
+__all__ = ["Worker"]
+
+log = logging.getLogger(__name__)
+
+
+class _Heartbeat:
+    """Renews the task's lease every third of its length until stopped."""
+
+    def __init__(self, db: Database, task_id: str, worker_id: str, lease_s: float) -> None:
+        self._stop = threading.Event()
+        self._args = (db, task_id, worker_id, lease_s)
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{task_id}", daemon=True)
+
+    def _run(self) -> None:
+        db, task_id, worker_id, lease_s = self._args
+        while not self._stop.wait(lease_s / 3.0):
+            try:
+                with db.session() as s:
+                    q.extend_lease(s, task_id=task_id, worker_id=worker_id, lease_s=lease_s)
+            except Exception:  # a missed beat is survivable; the next one retries
+                log.exception("lease renewal failed for task %s", task_id)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+class Worker:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        db: Database,
+        store: BlobStore,
+        processor: Processor,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.store = store
+        self.processor = processor
+        self.metrics = metrics
+        self.health = EngineHealth.STARTING
+        self.setup_error: str | None = None
+
+    def setup(self) -> None:
+        try:
+            self.processor.setup()
+        except Exception as exc:
+            self.health = EngineHealth.SETUP_FAILED
+            self.setup_error = f"{type(exc).__name__}: {exc}"
+            log.exception("engine setup failed")
+            raise
+        self.health = EngineHealth.READY
+
+    @staticmethod
+    def worker_id() -> str:
+        return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+    def execute(self, task_id: str) -> None:
+        """Run a task if it is still queued; never leaves it ``running`` on a handled error."""
+        worker_id = self.worker_id()
+        with self.db.session() as s:
+            if not q.claim_task(
+                s, task_id=task_id, worker_id=worker_id, lease_s=self.settings.lease_s
+            ):
+                log.info("task %s not claimable (taken, canceled or finished)", task_id)
+                return
+        with _Heartbeat(self.db, task_id, worker_id, self.settings.lease_s):
+            try:
+                self._run_claimed(task_id, worker_id)
+            except Exception as exc:
+                log.exception("task %s failed unexpectedly", task_id)
+                self._finish(
+                    task_id,
+                    worker_id,
+                    PipelineOutcome(
+                        status=TaskStatus.FAILED,
+                        error_code="internal_error",
+                        error_message=f"unexpected {type(exc).__name__} while processing",
+                    ),
+                    extra={},
+                )
+
+    def _run_claimed(self, task_id: str, worker_id: str) -> None:
+        with self.db.session() as s:
+            task = q.get_task(s, task_id=task_id)
+            if task is None:
+                raise RuntimeError(f"task {task_id} vanished after it was claimed")
+            source_key, target_key = task.source_key, task.target_key
+            options = SwapOptions.from_dict(task.options.get("swap", {}))
+            output_format = task.options.get("output_format") or task.target_format
+        timer = StageTimer()
+        with timer.stage("load"):
+            source = array_from_bytes(self.store.get(str(source_key)))
+            target = array_from_bytes(self.store.get(str(target_key)))
+        outcome = run_pipeline(
+            processor=self.processor, source=source, target=target, options=options, timer=timer
+        )
+        extra: dict[str, Any] = {}
+        if outcome.status == TaskStatus.SUCCEEDED and outcome.image is not None:
+            with timer.stage("encode"):
+                data = encode_image(
+                    outcome.image, output_format, quality=self.settings.jpeg_quality
+                )
+            key = new_key("results", output_format.lower().replace("jpeg", "jpg"))
+            with timer.stage("store"):
+                self.store.put(key, data)
+            extra = {
+                "result_key": key,
+                "result_format": output_format,
+                "result_sha256": hashlib.sha256(data).hexdigest(),
+                "expires_at": q.now() + timedelta(seconds=self.settings.output_ttl_s),
+            }
+        outcome.report.setdefault("engine", self.processor.name)
+        outcome.report["timings_ms"] = timer.timings_ms
+        if self.metrics:
+            for stage, ms in timer.timings_ms.items():
+                self.metrics.stage_seconds.labels(stage=stage).observe(ms / 1000.0)
+        self._finish(task_id, worker_id, outcome, extra=extra)
+
+    def _finish(
+        self, task_id: str, worker_id: str, outcome: PipelineOutcome, *, extra: dict[str, Any]
+    ) -> None:
+        with self.db.session() as s:
+            recorded = q.finish_task(
+                s,
+                task_id=task_id,
+                worker_id=worker_id,
+                status=outcome.status,
+                report=outcome.report,
+                error_code=outcome.error_code,
+                error_message=outcome.error_message,
+                **extra,
+            )
+            task = q.get_task(s, task_id=task_id)
+        if not recorded:
+            # The lease was lost (reaped) while we worked: our result must not be served.
+            log.warning("task %s: lease lost before finishing; discarding this attempt", task_id)
+            if extra.get("result_key"):
+                self.store.delete(extra["result_key"])
+            return
+        if task is not None and outcome.status in FINAL_STATUSES:
+            delete_uploads(self.db, self.store, task_id)
+
+
+def delete_uploads(db: Database, store: BlobStore, task_id: str) -> None:
+    """Uploads live only as long as their task is not final."""
+    with db.session() as s:
+        task = q.get_task(s, task_id=task_id)
+        if task is None:
+            return
+        for key in (task.source_key, task.target_key):
+            if key:
+                store.delete(key)
+        task.source_key = None
+        task.target_key = None
