@@ -13,6 +13,7 @@ pixels survive. What happens to unusual inputs:
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from dataclasses import dataclass
 
@@ -70,6 +71,8 @@ def decode_image(
         ) from None
     except Image.DecompressionBombError:
         raise UploadError(f"{field} declares too many pixels", code="image_too_large") from None
+    except (OSError, SyntaxError, ValueError, struct.error) as exc:
+        raise UploadError(f"{field} could not be decoded: {exc}", code="corrupt_image") from None
     with im:
         width, height = im.size
         if width * height > max_pixels:

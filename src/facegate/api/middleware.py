@@ -65,25 +65,35 @@ class BodyLimitMiddleware:
                     await _send_json(send, 413, error)
                     return
         seen = 0
+        overflow = False
         started = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, overflow
+            if overflow:  # never read past the limit, whatever the app asks
+                raise _BodyTooLarge
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    overflow = True
                     raise _BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
+            # Frameworks may turn our exception into their own 400; the 413 replaces it.
             nonlocal started
+            if overflow:
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await _send_json(send, 413, error)
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, guarded_send)
         except _BodyTooLarge:
             if not started:
                 await _send_json(send, 413, error)

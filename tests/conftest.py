@@ -1,0 +1,55 @@
+"""Shared fixtures: settings in a temporary data folder, services, an app client, tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from facegate.api import create_app
+from facegate.db import queries as q
+from facegate.service import Services, build_services
+from facegate.settings import Settings
+from facegate.tokens import generate_token, secret_digest
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path / "data",
+        engine="test-only",
+        lease_s=2.0,
+        sync_wait_s=10.0,
+    )
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    svc = build_services(settings)
+    yield svc
+    svc.db.engine.dispose()
+
+
+MakeToken = Callable[..., str]
+
+
+@pytest.fixture
+def make_token(services: Services) -> MakeToken:
+    def make(scopes: str = "process", tenant: str = "acme", name: str = "test") -> str:
+        new = generate_token()
+        with services.db.session() as s:
+            q.create_token(s, key_id=new.key_id, secret_sha256=secret_digest(new.secret),
+                           name=name, tenant=tenant, scopes=scopes.split(","))
+        return new.token
+
+    return make
+
+
+@pytest.fixture
+def client(settings: Settings, services: Services) -> Iterator[TestClient]:
+    app = create_app(settings, services=services)
+    with TestClient(app) as test_client:
+        yield test_client
