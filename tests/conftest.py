@@ -41,8 +41,14 @@ def make_token(services: Services) -> MakeToken:
     def make(scopes: str = "process", tenant: str = "acme", name: str = "test") -> str:
         new = generate_token()
         with services.db.session() as s:
-            q.create_token(s, key_id=new.key_id, secret_sha256=secret_digest(new.secret),
-                           name=name, tenant=tenant, scopes=scopes.split(","))
+            q.create_token(
+                s,
+                key_id=new.key_id,
+                secret_sha256=secret_digest(new.secret),
+                name=name,
+                tenant=tenant,
+                scopes=scopes.split(","),
+            )
         return new.token
 
     return make

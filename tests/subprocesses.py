@@ -14,21 +14,36 @@ import httpx
 
 def facegate_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FACEGATE_")}
-    env.update({"FACEGATE_DATA_DIR": str(data_dir), "FACEGATE_ENGINE": "test-only",
-                "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "FACEGATE_DATA_DIR": str(data_dir),
+            "FACEGATE_ENGINE": "test-only",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.update(extra)
     return env
 
 
 def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "facegate.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=120, check=True)
+    return subprocess.run(
+        [sys.executable, "-m", "facegate.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
 
 
 def start(env: dict[str, str], *args: str, log: Path) -> subprocess.Popen[bytes]:
     handle = log.open("wb")
-    return subprocess.Popen([sys.executable, "-m", "facegate.cli", *args], env=env,
-                            stdout=handle, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "facegate.cli", *args],
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def free_port() -> int:

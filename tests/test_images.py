@@ -2,11 +2,19 @@ import io
 
 import numpy as np
 import pytest
-from helpers import animated_png, encode, face_bytes, gif_bytes, jpeg_with_gps, noise_image, png_declaring
 from PIL import Image
 
 from facegate.errors import UploadError
 from facegate.images import decode_image, encode_image
+from helpers import (
+    animated_png,
+    encode,
+    face_bytes,
+    gif_bytes,
+    jpeg_with_gps,
+    noise_image,
+    png_declaring,
+)
 
 ALLOWED = ["JPEG", "PNG", "WEBP"]
 
@@ -26,7 +34,15 @@ def decode(data: bytes, max_pixels: int = 40_000_000):
         (gif_bytes(), "unsupported_format", 415),
         (animated_png(), "animated_image", 422),
     ],
-    ids=["zero-bytes", "truncated-jpeg-header", "truncated-jpeg-data", "png-100000x100000", "text-as-png", "gif", "animated-png"],
+    ids=[
+        "zero-bytes",
+        "truncated-jpeg-header",
+        "truncated-jpeg-data",
+        "png-100000x100000",
+        "text-as-png",
+        "gif",
+        "animated-png",
+    ],
 )
 def test_bad_inputs_get_stable_codes(data: bytes, code: str, status: int) -> None:
     with pytest.raises(UploadError) as info:

@@ -5,6 +5,7 @@ import time
 
 import httpx
 import pytest
+
 from helpers import encode, files, noise_image
 from subprocesses import facegate_env, free_port, run_cli, start, stop, wait_http
 
@@ -29,8 +30,10 @@ def test_cli_token_and_task_over_http(server) -> None:
     token = run_cli(env, "tokens", "create", "--name", "ci", "--scopes", "process").stdout.strip()
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
-        r = http.post("/api/v1/face/tasks",
-                      files=files(encode(noise_image(seed=1)), encode(noise_image(seed=2))))
+        r = http.post(
+            "/api/v1/face/tasks",
+            files=files(encode(noise_image(seed=1)), encode(noise_image(seed=2))),
+        )
         assert r.status_code == 202, r.text
         status_url = r.json()["status_url"]
         assert status_url.startswith(base)
@@ -52,9 +55,11 @@ def test_oversized_body_is_refused_before_it_is_sent(server) -> None:
     base, *_ = server
     host, port = base.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(b"POST /api/v1/face/tasks HTTP/1.1\r\nHost: x\r\n"
-                     b"Content-Type: multipart/form-data; boundary=zz\r\n"
-                     b"Content-Length: 999999999\r\n\r\n")
+        sock.sendall(
+            b"POST /api/v1/face/tasks HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: multipart/form-data; boundary=zz\r\n"
+            b"Content-Length: 999999999\r\n\r\n"
+        )
         reply = b""
         while chunk := sock.recv(4096):  # the server answers and closes without reading
             reply += chunk

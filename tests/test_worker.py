@@ -3,20 +3,26 @@
 import time
 
 import pytest
-from helpers import encode, noise_image
-from subprocesses import facegate_env, start, stop
 
 from facegate.db import queries as q
 from facegate.submission import Submission, parse_swap_options, submit_task
+from helpers import encode, noise_image
+from subprocesses import facegate_env, start, stop
 
 pytestmark = pytest.mark.slow
 
 
 def _submit(services) -> str:
-    task, _ = submit_task(services, Submission(
-        tenant="acme", token_key_id="000000000000",
-        source_bytes=encode(noise_image(seed=1)), target_bytes=encode(noise_image(seed=2)),
-        options=parse_swap_options()))
+    task, _ = submit_task(
+        services,
+        Submission(
+            tenant="acme",
+            token_key_id="000000000000",
+            source_bytes=encode(noise_image(seed=1)),
+            target_bytes=encode(noise_image(seed=2)),
+            options=parse_swap_options(),
+        ),
+    )
     return task.id
 
 
@@ -37,8 +43,9 @@ def _wait(services, task_id, statuses, timeout=60.0):
 
 def test_killed_worker_task_is_requeued_and_completed(settings, services, tmp_path) -> None:
     task_id = _submit(services)
-    slow = facegate_env(settings.data_dir, FACEGATE_TEST_PROCESSOR_DELAY_S="60",
-                        FACEGATE_LEASE_S="1")
+    slow = facegate_env(
+        settings.data_dir, FACEGATE_TEST_PROCESSOR_DELAY_S="60", FACEGATE_LEASE_S="1"
+    )
     proc = start(slow, "worker", log=tmp_path / "worker1.log")
     try:
         running = _wait(services, task_id, {"running"})
@@ -66,8 +73,9 @@ def test_killed_worker_task_is_requeued_and_completed(settings, services, tmp_pa
 def test_task_fails_with_reason_after_max_attempts(settings, services, tmp_path) -> None:
     services.settings.max_attempts = 1
     task_id = _submit(services)
-    env = facegate_env(settings.data_dir, FACEGATE_TEST_PROCESSOR_DELAY_S="60",
-                       FACEGATE_LEASE_S="1")
+    env = facegate_env(
+        settings.data_dir, FACEGATE_TEST_PROCESSOR_DELAY_S="60", FACEGATE_LEASE_S="1"
+    )
     proc = start(env, "worker", log=tmp_path / "worker.log")
     try:
         _wait(services, task_id, {"running"})
@@ -82,13 +90,12 @@ def test_task_fails_with_reason_after_max_attempts(settings, services, tmp_path)
     assert task.status == "failed"
     assert task.error_code == "worker_lost"
     assert "stopped responding" in task.error_message
-    assert [k for k in services.store.keys() if k.startswith("uploads/")] == []
+    assert [k for k in services.store.list_keys() if k.startswith("uploads/")] == []
 
 
 def test_live_lease_is_not_reaped(settings, services, tmp_path) -> None:
     task_id = _submit(services)
-    env = facegate_env(settings.data_dir, FACEGATE_TEST_PROCESSOR_DELAY_S="4",
-                       FACEGATE_LEASE_S="1")
+    env = facegate_env(settings.data_dir, FACEGATE_TEST_PROCESSOR_DELAY_S="4", FACEGATE_LEASE_S="1")
     proc = start(env, "worker", log=tmp_path / "worker.log")
     try:
         _wait(services, task_id, {"running"})

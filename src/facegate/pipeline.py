@@ -54,7 +54,7 @@ def run_pipeline(
 ) -> PipelineOutcome:
     """Run the engine. Engine refusals (no_face, ...) become a failed outcome with their code."""
     try:
-        with timer.stage("swap"):
+        with timer.stage("engine"):
             result = processor.process(source, target, options)
     except FaceGateError as exc:
         return PipelineOutcome(

@@ -33,7 +33,7 @@ class BlobStore(Protocol):
     def get(self, key: str) -> bytes: ...
     def delete(self, key: str) -> bool: ...
     def exists(self, key: str) -> bool: ...
-    def keys(self, prefix: str = "") -> list[str]: ...
+    def list_keys(self, prefix: str = "") -> list[str]: ...
 
 
 class LocalBlobStore:
@@ -76,7 +76,7 @@ class LocalBlobStore:
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
-    def keys(self, prefix: str = "") -> list[str]:
+    def list_keys(self, prefix: str = "") -> list[str]:
         found = []
         for path in self.root.rglob("*"):
             if path.is_file() and not path.name.startswith(".tmp-"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,8 +110,10 @@ def submit_task(services: Services, sub: Submission) -> tuple[Task, bool]:
             first = q.get_task_by_idempotency_key(s, tenant=sub.tenant, key=sub.idempotency_key)
         if first is not None:
             return _same_request_or_conflict(first, source_sha, target_sha, sub.options), False
+    started = time.perf_counter()
     source = _decode(services, sub.source_bytes, "source_image")
     target = _decode(services, sub.target_bytes, "target_image")
+    decode_ms = round((time.perf_counter() - started) * 1000.0, 2)
     if source_sha == target_sha:
         raise ValidationError("source_image and target_image are the same file", code="same_image")
 
@@ -133,7 +136,7 @@ def submit_task(services: Services, sub: Submission) -> tuple[Task, bool]:
                 source_sha256=source_sha,
                 target_sha256=target_sha,
                 target_format=target.format,
-                report={},
+                report={"timings_ms": {"decode": decode_ms}},
             )
     except IntegrityError:
         for key in written:

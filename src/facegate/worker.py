@@ -123,6 +123,7 @@ class Worker:
             source_key, target_key = task.source_key, task.target_key
             options = SwapOptions.from_dict(task.options.get("swap", {}))
             output_format = task.options.get("output_format") or task.target_format
+            stored_timings = dict((task.report or {}).get("timings_ms", {}))
         timer = StageTimer()
         with timer.stage("load"):
             source = array_from_bytes(self.store.get(str(source_key)))
@@ -146,9 +147,13 @@ class Worker:
                 "expires_at": q.now() + timedelta(seconds=self.settings.output_ttl_s),
             }
         outcome.report.setdefault("engine", self.processor.name)
-        outcome.report["timings_ms"] = timer.timings_ms
+        # stage timings: decode (at submission), then the engine's own stages, then ours
+        timings = dict(stored_timings)
+        timings.update(outcome.report.pop("timings_ms", {}))
+        timings.update(timer.timings_ms)
+        outcome.report["timings_ms"] = timings
         if self.metrics:
-            for stage, ms in timer.timings_ms.items():
+            for stage, ms in timings.items():
                 self.metrics.stage_seconds.labels(stage=stage).observe(ms / 1000.0)
         self._finish(task_id, worker_id, outcome, extra=extra)
 

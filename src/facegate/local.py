@@ -1,0 +1,71 @@
+"""``facegate swap``: the same decode -> pipeline -> encode path as a task, without a server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from facegate.errors import FaceGateError
+from facegate.images import decode_image, encode_image
+from facegate.pipeline import StageTimer, run_pipeline
+from facegate.settings import Settings
+from facegate.submission import parse_swap_options
+from facegate.swap.base import SwapOptions
+from facegate.swap.registry import make_processor
+
+__all__ = ["swap_files"]
+
+
+def swap_files(
+    settings: Settings,
+    source_path: Path,
+    target_path: Path,
+    output_path: Path,
+    **option_fields: Any,
+) -> dict[str, Any]:
+    options = parse_swap_options(**option_fields)
+    timer = StageTimer()
+    with timer.stage("decode"):
+        source = decode_image(
+            source_path.read_bytes(),
+            allowed_formats=settings.allowed_formats,
+            max_pixels=settings.max_pixels,
+            field="source",
+        )
+        target = decode_image(
+            target_path.read_bytes(),
+            allowed_formats=settings.allowed_formats,
+            max_pixels=settings.max_pixels,
+            field="target",
+        )
+    processor = make_processor(settings)
+    with timer.stage("setup"):
+        processor.setup()
+    outcome = run_pipeline(
+        processor=processor,
+        source=source.pixels,
+        target=target.pixels,
+        options=SwapOptions.from_dict(options["swap"]),
+        timer=timer,
+    )
+    if outcome.image is None:
+        raise FaceGateError(
+            outcome.error_message or "processing failed",
+            code=outcome.error_code or "processing_failed",
+            details=outcome.report.get("details"),
+        )
+    fmt = options["output_format"] or {
+        "jpg": "JPEG",
+        "jpeg": "JPEG",
+        "png": "PNG",
+        "webp": "WEBP",
+    }.get(output_path.suffix.lower()[1:], target.format)
+    with timer.stage("encode"):
+        data = encode_image(outcome.image, fmt, quality=settings.jpeg_quality)
+    tmp = output_path.with_name(f".{output_path.name}.part")
+    tmp.write_bytes(data)
+    tmp.replace(output_path)
+    report = dict(outcome.report)
+    report["timings_ms"] = {**report.get("timings_ms", {}), **timer.timings_ms}
+    report["output"] = str(output_path)
+    return report
