@@ -59,3 +59,22 @@ def client(settings: Settings, services: Services) -> Iterator[TestClient]:
     app = create_app(settings, services=services)
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """The real classic engine, its models loaded once for the whole session."""
+    from facegate.swap.classic import ClassicSwapEngine
+
+    eng = ClassicSwapEngine()
+    eng.setup()
+    return eng
+
+
+@pytest.fixture(scope="session")
+def identity():
+    from facegate.vision.identity import IdentityEncoder
+
+    enc = IdentityEncoder()
+    enc.setup()
+    return enc

@@ -100,3 +100,44 @@ def wait_for_status(client, token: str, task_id: str, *, timeout: float = 20.0) 
         if body["status"] not in {"queued", "running"} or time.monotonic() > deadline:
             return body
         time.sleep(0.02)
+
+
+def place(
+    face: np.ndarray, size: tuple[int, int], at: tuple[int, int], scale: float = 1.0
+) -> np.ndarray:
+    """Put a portrait into a grey frame of ``size`` (w, h) at ``at`` (x, y), scaled."""
+    import cv2
+
+    w, h = size
+    frame = np.full((h, w, 3), 110, np.uint8)
+    if scale != 1.0:
+        face = cv2.resize(face, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    fh, fw = face.shape[:2]
+    x, y = at
+    fw, fh = min(fw, w - x), min(fh, h - y)
+    frame[y : y + fh, x : x + fw] = face[:fh, :fw]
+    return frame
+
+
+def head(name: str) -> np.ndarray:
+    """A square crop around the fixture's face, about 1.8 times the face box."""
+    crops = {
+        "obama.jpg": (240, 19, 756, 535),
+        "biden.jpg": (311, 110, 871, 670),
+        "astronaut.png": (112, 6, 340, 234),
+    }
+    x0, y0, x1, y1 = crops[name]
+    return np.ascontiguousarray(face_rgb(name)[y0:y1, x0:x1])
+
+
+def side_by_side(*images: np.ndarray, gap: int = 40) -> np.ndarray:
+    """Several portraits in one frame, left to right."""
+    import cv2
+
+    size = 360
+    tiles = [cv2.resize(im, (size, size), interpolation=cv2.INTER_AREA) for im in images]
+    frame = np.full((size + 2 * gap, len(tiles) * (size + gap) + gap, 3), 110, np.uint8)
+    for i, tile in enumerate(tiles):
+        x = gap + i * (size + gap)
+        frame[gap : gap + size, x : x + size] = tile
+    return frame

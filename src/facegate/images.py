@@ -90,7 +90,9 @@ def decode_image(
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 im.load()
-                oriented = ImageOps.exif_transpose(im) or im
+                # exif_transpose copies the image even when there is nothing to turn
+                turn = im.getexif().get(0x0112, 1) != 1 or "xmp" in im.info
+                oriented = (ImageOps.exif_transpose(im) or im) if turn else im
                 pixels = _to_rgb_array(oriented)
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
             raise UploadError(
@@ -114,7 +116,7 @@ def _to_rgb_array(im: Image.Image) -> np.ndarray:
         rgba = im.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         im = Image.alpha_composite(background, rgba)
-    rgb = im.convert("RGB")
+    rgb = im if im.mode == "RGB" else im.convert("RGB")
     return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
 
 

@@ -8,12 +8,13 @@ which backend is underneath.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from huey import RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
-from huey.consumer import Consumer
+from huey.consumer import Consumer, Worker
 
 from facegate.settings import Settings
 
@@ -36,6 +37,9 @@ def make_huey(settings: Settings) -> Huey:
 class TaskQueue:
     def __init__(self, settings: Settings) -> None:
         self.huey = make_huey(settings)
+        self.wakeup = (
+            threading.Event()
+        )  # set on enqueue: an idle in-process consumer starts at once
         self._runner: Callable[[str], None] | None = None
         self._maintenance: Callable[[], None] | None = None
 
@@ -58,6 +62,7 @@ class TaskQueue:
 
     def enqueue(self, task_id: str) -> None:
         self._process_task(task_id)
+        self.wakeup.set()
 
     def pending_count(self) -> int:
         return int(self.huey.pending_count())
@@ -68,8 +73,16 @@ class TaskQueue:
     def make_consumer(self, workers: int, *, in_process: bool = False) -> Consumer:
         # Poll an idle SQLite queue every 5-50 ms: the default backs off to 10 s, which would add
         # seconds of latency to the first task after a pause. Redis blocks instead of polling.
-        cls = _InProcessConsumer if in_process else Consumer
-        return cls(
+        if in_process:
+            wakeup = self.wakeup
+
+            class _Worker(_WakeableWorker):
+                event = wakeup
+
+            consumer_cls = type("_Consumer", (_InProcessConsumer,), {"worker_class": _Worker})
+        else:
+            consumer_cls = Consumer
+        return consumer_cls(
             self.huey,
             workers=workers,
             worker_type="thread",
@@ -79,6 +92,21 @@ class TaskQueue:
             periodic=True,
             check_worker_health=True,
         )
+
+
+class _WakeableWorker(Worker):
+    """Sleeps on an event that ``enqueue`` sets, instead of a blind poll interval."""
+
+    event: threading.Event
+
+    def sleep(self) -> None:
+        if self.delay > self.max_delay:
+            self.delay = self.max_delay
+        if self.event.wait(self.delay):
+            self.event.clear()
+            self.delay = self.default_delay
+        else:
+            self.delay *= self.backoff
 
 
 class _InProcessConsumer(Consumer):

@@ -11,6 +11,7 @@ from huey.consumer import Consumer
 from facegate.db import Database, make_database
 from facegate.maintenance import MaintenanceReport, run_maintenance
 from facegate.metrics import Metrics
+from facegate.notify import TaskNotifier
 from facegate.queue import TaskQueue
 from facegate.settings import Settings
 from facegate.storage import LocalBlobStore
@@ -29,6 +30,7 @@ class Services:
     store: LocalBlobStore
     queue: TaskQueue
     metrics: Metrics
+    notifier: TaskNotifier = field(default_factory=TaskNotifier)
     worker: Worker | None = None
     consumer: Consumer | None = None
     _setup_thread: threading.Thread | None = field(default=None, repr=False)
@@ -42,6 +44,7 @@ class Services:
                 store=self.store,
                 processor=make_processor(self.settings),
                 metrics=self.metrics,
+                on_finish=self.notifier.notify,
             )
             self.queue.bind(self.worker.execute, self.maintain)
         return self.worker

@@ -29,7 +29,9 @@ def new_key(kind: str, ext: str) -> str:
 
 
 class BlobStore(Protocol):
-    def put(self, key: str, data: bytes) -> None: ...
+    def put(
+        self, key: str, data: bytes | memoryview | list[bytes | memoryview], *, durable: bool = True
+    ) -> None: ...
     def get(self, key: str) -> bytes: ...
     def delete(self, key: str) -> bool: ...
     def exists(self, key: str) -> bool: ...
@@ -48,15 +50,22 @@ class LocalBlobStore:
             raise ValueError(f"invalid blob key {key!r}")
         return self.root / key
 
-    def put(self, key: str, data: bytes) -> None:
+    def put(
+        self, key: str, data: bytes | memoryview | list[bytes | memoryview], *, durable: bool = True
+    ) -> None:
+        """Atomic: readers see the old state or the whole new file. ``durable`` also fsyncs, so
+        the file survives a power cut; transient uploads skip it (a lost upload fails its task
+        with ``input_lost``, it is never half-read)."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                for part in data if isinstance(data, list) else [data]:
+                    fh.write(part)
                 fh.flush()
-                os.fsync(fh.fileno())
+                if durable:
+                    os.fsync(fh.fileno())
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -98,12 +107,25 @@ class LocalBlobStore:
         return removed
 
 
-def array_to_bytes(pixels: np.ndarray) -> bytes:
-    """Raw pixels as .npy: no metadata can survive, and it is cheaper than re-encoding."""
-    buf = io.BytesIO()
-    np.save(buf, pixels, allow_pickle=False)
-    return buf.getvalue()
+def array_to_bytes(pixels: np.ndarray) -> list[bytes | memoryview]:
+    """Raw pixels as .npy (header, then the pixel buffer itself, uncopied): no metadata can
+    survive, and it is cheaper than re-encoding."""
+    pixels = np.ascontiguousarray(pixels)
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, np.lib.format.header_data_from_array_1_0(pixels))
+    return [header.getvalue(), memoryview(pixels).cast("B")]
 
 
 def array_from_bytes(data: bytes) -> np.ndarray:
-    return np.load(io.BytesIO(data), allow_pickle=False)
+    """A read-only view over ``data`` (no copy). Engines must copy before writing."""
+    stream = io.BytesIO(data)
+    version = np.lib.format.read_magic(stream)
+    read_header = (
+        np.lib.format.read_array_header_1_0
+        if version == (1, 0)
+        else np.lib.format.read_array_header_2_0
+    )
+    shape, fortran, dtype = read_header(stream)
+    if fortran or dtype != np.uint8 or len(shape) != 3:
+        raise ValueError("not an (H, W, C) uint8 C-order array")
+    return np.frombuffer(data, dtype=np.uint8, offset=stream.tell()).reshape(shape)

@@ -121,7 +121,7 @@ def submit_task(services: Services, sub: Submission) -> tuple[Task, bool]:
     try:
         for pixels in (source.pixels, target.pixels):
             key = new_key("uploads", "npy")
-            services.store.put(key, array_to_bytes(pixels))
+            services.store.put(key, array_to_bytes(pixels), durable=False)
             written.append(key)
         with services.db.session() as s:
             task = q.create_task(

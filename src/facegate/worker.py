@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -67,12 +68,14 @@ class Worker:
         store: BlobStore,
         processor: Processor,
         metrics: Metrics | None = None,
+        on_finish: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.store = store
         self.processor = processor
         self.metrics = metrics
+        self.on_finish = on_finish
         self.health = EngineHealth.STARTING
         self.setup_error: str | None = None
 
@@ -125,9 +128,19 @@ class Worker:
             output_format = task.options.get("output_format") or task.target_format
             stored_timings = dict((task.report or {}).get("timings_ms", {}))
         timer = StageTimer()
-        with timer.stage("load"):
-            source = array_from_bytes(self.store.get(str(source_key)))
-            target = array_from_bytes(self.store.get(str(target_key)))
+        try:
+            with timer.stage("load"):
+                source = array_from_bytes(self.store.get(str(source_key)))
+                target = array_from_bytes(self.store.get(str(target_key)))
+        except (FileNotFoundError, ValueError):
+            lost = PipelineOutcome(
+                status=TaskStatus.FAILED,
+                error_code="input_lost",
+                error_message="the uploaded images of this task are gone (storage lost them); "
+                "submit the task again",
+            )
+            self._finish(task_id, worker_id, lost, extra={})
+            return
         outcome = run_pipeline(
             processor=self.processor, source=source, target=target, options=options, timer=timer
         )
@@ -180,6 +193,8 @@ class Worker:
             return
         if task is not None and outcome.status in FINAL_STATUSES:
             delete_uploads(self.db, self.store, task_id)
+        if self.on_finish is not None:
+            self.on_finish(task_id)
 
 
 def delete_uploads(db: Database, store: BlobStore, task_id: str) -> None:

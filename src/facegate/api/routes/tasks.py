@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Annotated
 
@@ -163,17 +164,25 @@ async def process_sync(
         request, services, caller, source_image, target_image, options, idempotency_key
     )
     deadline = time.monotonic() + services.settings.sync_wait_s
-    delay = 0.002
-    while True:
-        with services.db.session() as s:
-            current = q.get_task(s, task_id=task.id)
-        if current is None:
-            raise NotFoundError("task not found")
-        done = current.status in FINAL_STATUSES or current.status == TaskStatus.PENDING_REVIEW
-        if done or time.monotonic() >= deadline:
-            break
-        await asyncio.sleep(delay)
-        delay = min(delay * 1.5, 0.05)
+    delay = 0.005
+    finished = services.notifier.subscribe(task.id)
+    try:
+        while True:
+            with services.db.session() as s:
+                current = q.get_task(s, task_id=task.id)
+            if current is None:
+                raise NotFoundError("task not found")
+            done = current.status in FINAL_STATUSES or current.status == TaskStatus.PENDING_REVIEW
+            remaining = deadline - time.monotonic()
+            if done or remaining <= 0:
+                break
+            # woken at once by an in-process worker; polls for workers elsewhere
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(finished.wait(), timeout=min(delay, remaining))
+            finished.clear()
+            delay = min(delay * 1.5, 0.1)
+    finally:
+        services.notifier.unsubscribe(task.id, finished)
     out = task_out(request, current)
     body = TaskAccepted(
         task_id=out.task_id, status=out.status, status_url=out.status_url, result_url=out.result_url
