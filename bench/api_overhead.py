@@ -29,9 +29,9 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import load, median_ms, place  # noqa: E402
+from _common import load, median_ms, place
 
-from facegate.images import decode_image, encode_image  # noqa: E402
+from facegate.images import decode_image, encode_image
 
 ALLOWED = ["JPEG", "PNG", "WEBP"]
 

@@ -15,10 +15,10 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import load, median_ms, place  # noqa: E402
+from _common import load, median_ms, place
 
-from facegate.swap.base import FaceSelection, SwapOptions  # noqa: E402
-from facegate.swap.classic import ClassicSwapEngine, swap_face  # noqa: E402
+from facegate.swap.base import FaceSelection, SwapOptions
+from facegate.swap.classic import ClassicSwapEngine, swap_face
 
 
 def frames() -> dict[str, np.ndarray]:

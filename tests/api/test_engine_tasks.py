@@ -4,10 +4,10 @@ import io
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import auth, face_bytes, files, noise_image, encode, wait_for_status
 from PIL import Image
 
 from facegate.api import create_app
+from helpers import auth, encode, face_bytes, files, noise_image, wait_for_status
 
 pytestmark = pytest.mark.slow
 

@@ -4,12 +4,12 @@ selection mode and each refusal."""
 import cv2
 import numpy as np
 import pytest
-from helpers import face_rgb, head, noise_image, place, side_by_side
 
 from facegate.errors import ProcessingError
 from facegate.swap.base import FaceSelection, SwapOptions
 from facegate.swap.classic import ClassicSwapEngine
 from facegate.vision.identity import template_distance
+from helpers import face_rgb, head, noise_image, place, side_by_side
 
 pytestmark = pytest.mark.slow
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
-from helpers import face_rgb, head, noise_image, place, side_by_side
 
 from facegate.types import BBox, Detection
 from facegate.vision.detector import non_max_suppression, tile_grid
+from helpers import face_rgb, head, noise_image, place, side_by_side
 
 pytestmark = pytest.mark.slow
 
