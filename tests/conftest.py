@@ -21,6 +21,8 @@ def settings(tmp_path: Path) -> Settings:
         _env_file=None,  # type: ignore[call-arg]
         data_dir=tmp_path / "data",
         engine="test-only",
+        # the core tests use the test-only engine, which swaps nothing; consent has its own tests
+        consent_enforcement="off",
         lease_s=2.0,
         sync_wait_s=10.0,
     )

@@ -18,6 +18,7 @@ def facegate_env(data_dir: Path, **extra: str) -> dict[str, str]:
         {
             "FACEGATE_DATA_DIR": str(data_dir),
             "FACEGATE_ENGINE": "test-only",
+            "FACEGATE_CONSENT_ENFORCEMENT": "off",
             "PYTHONUNBUFFERED": "1",
         }
     )

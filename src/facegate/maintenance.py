@@ -29,6 +29,7 @@ class MaintenanceReport:
     resent: list[str] = field(default_factory=list)
     outputs_deleted: list[str] = field(default_factory=list)
     temporaries_removed: int = 0
+    consents_expired: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -37,6 +38,7 @@ class MaintenanceReport:
             "resent": self.resent,
             "outputs_deleted": self.outputs_deleted,
             "temporaries_removed": self.temporaries_removed,
+            "consents_expired": self.consents_expired,
         }
 
 

@@ -1,4 +1,4 @@
-"""The decision flow of one task: consent -> safety -> swap -> safety -> provenance.
+"""The decision flow of one task: consent -> swap -> consent again (-> safety, provenance).
 
 Pure with respect to I/O: it takes decoded arrays and returns an outcome; the worker loads and
 stores. Each stage's time lands in ``report["timings_ms"]``.
@@ -14,9 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from facegate.consent import ConsentDecision
+from facegate.enforcement import ConsentCheck
 from facegate.errors import FaceGateError
 from facegate.swap.base import Processor, SwapOptions
-from facegate.types import TaskStatus
+from facegate.types import BBox, TaskStatus
 
 __all__ = ["PipelineOutcome", "StageTimer", "run_pipeline"]
 
@@ -42,6 +44,22 @@ class PipelineOutcome:
     report: dict[str, Any] = field(default_factory=dict)
     error_code: str | None = None
     error_message: str | None = None
+    target_subject_ids: list[str] = field(default_factory=list)
+
+
+CONSENT_OFF = {
+    "enforcement": "off",
+    "why": "FACEGATE_CONSENT_ENFORCEMENT=off, accepted only with the test-only engine",
+}
+
+
+def _rejected(decision: ConsentDecision, report: dict[str, Any]) -> PipelineOutcome:
+    return PipelineOutcome(
+        status=TaskStatus.REJECTED,
+        report=report,
+        error_code=decision.code,
+        error_message=decision.message,
+    )
 
 
 def run_pipeline(
@@ -51,16 +69,48 @@ def run_pipeline(
     target: np.ndarray,
     options: SwapOptions,
     timer: StageTimer,
+    consent: ConsentCheck | None,
+    require_target_consent: bool = False,
 ) -> PipelineOutcome:
-    """Run the engine. Engine refusals (no_face, ...) become a failed outcome with their code."""
+    """Consent before any processing; the engine; consent again before any output.
+
+    Engine refusals (no_face, ...) become a failed outcome with their code; consent refusals a
+    rejected one. ``consent=None`` only where enforcement is off (test-only engine)."""
+    report: dict[str, Any] = {"consent": dict(CONSENT_OFF)} if consent is None else {}
+    if consent is not None:
+        with timer.stage("consent"):
+            decision, _ = consent.source(source)
+        report["consent"] = {
+            "enforcement": "biometric",
+            "source": "matched" if decision.allowed else decision.code,
+        }
+        if not decision.allowed:
+            return _rejected(decision, report)
     try:
         with timer.stage("engine"):
             result = processor.process(source, target, options)
     except FaceGateError as exc:
+        if exc.details is not None:
+            report["details"] = exc.details
         return PipelineOutcome(
-            status=TaskStatus.FAILED,
-            report={"details": exc.details} if exc.details is not None else {},
-            error_code=exc.code,
-            error_message=exc.message,
+            status=TaskStatus.FAILED, report=report, error_code=exc.code, error_message=exc.message
         )
-    return PipelineOutcome(status=TaskStatus.SUCCEEDED, image=result.image, report=result.report)
+    report.update(result.report)
+    outcome = PipelineOutcome(status=TaskStatus.SUCCEEDED, image=result.image, report=report)
+    if consent is not None:
+        if require_target_consent:
+            boxes = [
+                BBox(*result.report["faces_found"][i]["box"])
+                for i in result.report.get("faces_replaced", [])
+            ]
+            with timer.stage("consent"):
+                targets = consent.targets(target, boxes)
+            report["consent"]["targets"] = "matched" if targets.decision.allowed else "refused"
+            if not targets.decision.allowed:
+                return _rejected(targets.decision, report)
+            outcome.target_subject_ids = targets.matched_subjects
+        # consent may have been withdrawn while the engine ran: no output then
+        final = consent.terms_allow_source()
+        if not final.allowed:
+            return _rejected(final, report)
+    return outcome

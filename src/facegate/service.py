@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 
 from huey.consumer import Consumer
 
+from facegate.biometrics import Biometrics
 from facegate.db import Database, make_database
 from facegate.maintenance import MaintenanceReport, run_maintenance
 from facegate.metrics import Metrics
 from facegate.notify import TaskNotifier
 from facegate.queue import TaskQueue
+from facegate.registry import expire_consents
 from facegate.settings import Settings
 from facegate.storage import LocalBlobStore
 from facegate.swap.registry import make_processor
@@ -31,6 +33,7 @@ class Services:
     queue: TaskQueue
     metrics: Metrics
     notifier: TaskNotifier = field(default_factory=TaskNotifier)
+    biometrics: Biometrics = field(default_factory=Biometrics)  # loaded on first use
     worker: Worker | None = None
     consumer: Consumer | None = None
     _setup_thread: threading.Thread | None = field(default=None, repr=False)
@@ -45,6 +48,7 @@ class Services:
                 processor=make_processor(self.settings),
                 metrics=self.metrics,
                 on_finish=self.notifier.notify,
+                biometrics=self.biometrics,
             )
             self.queue.bind(self.worker.execute, self.maintain)
         return self.worker
@@ -53,6 +57,7 @@ class Services:
         report = run_maintenance(
             settings=self.settings, db=self.db, store=self.store, enqueue=self.queue.enqueue
         )
+        report.consents_expired = expire_consents(db=self.db, store=self.store)
         if any(report.to_dict().values()):
             log.info("maintenance: %s", report.to_dict())
         return report

@@ -51,6 +51,20 @@ class Settings(BaseSettings):
     in_process_worker: bool = True
     jpeg_quality: int = 95
 
+    # consent (issue 4)
+    consent_enforcement: Literal["biometric", "off"] = Field(
+        default="biometric",
+        description="'off' is accepted only with the test-only engine, which swaps nothing",
+    )
+    consent_match_threshold: float = Field(
+        default=0.5, description="max dlib ResNet distance between a face and its subject"
+    )
+    consent_max_years: float = 3.0
+    require_target_consent: bool = False
+    keep_enrolment_photos: bool = False
+    enrol_min_face_px: int = 80
+    enrol_max_photos: int = 5
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if self.database_url is None:
@@ -60,6 +74,11 @@ class Settings(BaseSettings):
         if self.engine not in {"classic", "test-only"}:
             raise ValueError(
                 f"FACEGATE_ENGINE must be 'classic' or 'test-only', not {self.engine!r}"
+            )
+        if self.consent_enforcement == "off" and self.engine != "test-only":
+            raise ValueError(
+                "FACEGATE_CONSENT_ENFORCEMENT=off is refused: a real engine never runs without "
+                "consent (it may be off only with FACEGATE_ENGINE=test-only, which swaps nothing)"
             )
         if self.max_attempts < 1:
             raise ValueError("FACEGATE_MAX_ATTEMPTS must be at least 1")

@@ -14,13 +14,16 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from facegate.consent import ConsentDecision
 from facegate.db import queries as q
 from facegate.db.tables import Task
+from facegate.enforcement import source_terms_decision
 from facegate.errors import ConflictError, UploadError, ValidationError
 from facegate.images import DecodedImage, decode_image
 from facegate.service import Services
 from facegate.storage import array_to_bytes, new_key
 from facegate.swap.base import FaceSelection, SwapOptions
+from facegate.types import TaskStatus
 
 __all__ = ["Submission", "parse_swap_options", "submit_task"]
 
@@ -35,6 +38,7 @@ class Submission:
     target_bytes: bytes
     options: dict[str, Any]
     idempotency_key: str | None = None
+    source_subject_id: str | None = None
 
 
 def parse_swap_options(
@@ -116,6 +120,31 @@ def submit_task(services: Services, sub: Submission) -> tuple[Task, bool]:
     decode_ms = round((time.perf_counter() - started) * 1000.0, 2)
     if source_sha == target_sha:
         raise ValidationError("source_image and target_image are the same file", code="same_image")
+    row = {
+        "id": secrets.token_hex(8),
+        "tenant": sub.tenant,
+        "token_key_id": sub.token_key_id,
+        "idempotency_key": sub.idempotency_key,
+        "options": sub.options,
+        "source_sha256": source_sha,
+        "target_sha256": target_sha,
+        "target_format": target.format,
+        "source_subject_id": sub.source_subject_id,
+        "report": {"timings_ms": {"decode": decode_ms}},
+    }
+    refusal = _consent_refusal(services, sub)
+    if refusal is not None:
+        # decided now: the task is recorded as rejected and its images are never stored
+        with services.db.session() as s:
+            task = q.create_task(s, **row)
+            task.status = TaskStatus.REJECTED
+            task.error_code, task.error_message = refusal.code, refusal.message
+            task.finished_at = q.now()
+            task.report = {
+                **row["report"],
+                "consent": {"enforcement": "biometric", "source": refusal.code},
+            }
+        return task, True
 
     written: list[str] = []
     try:
@@ -124,20 +153,7 @@ def submit_task(services: Services, sub: Submission) -> tuple[Task, bool]:
             services.store.put(key, array_to_bytes(pixels), durable=False)
             written.append(key)
         with services.db.session() as s:
-            task = q.create_task(
-                s,
-                id=secrets.token_hex(8),
-                tenant=sub.tenant,
-                token_key_id=sub.token_key_id,
-                idempotency_key=sub.idempotency_key,
-                options=sub.options,
-                source_key=written[0],
-                target_key=written[1],
-                source_sha256=source_sha,
-                target_sha256=target_sha,
-                target_format=target.format,
-                report={"timings_ms": {"decode": decode_ms}},
-            )
+            task = q.create_task(s, source_key=written[0], target_key=written[1], **row)
     except IntegrityError:
         for key in written:
             services.store.delete(key)
@@ -154,6 +170,15 @@ def submit_task(services: Services, sub: Submission) -> tuple[Task, bool]:
         raise
     services.queue.enqueue(task.id)  # if this fails, maintenance re-sends queued tasks
     return task, True
+
+
+def _consent_refusal(services: Services, sub: Submission) -> ConsentDecision | None:
+    if services.settings.consent_enforcement != "biometric":
+        return None
+    decision = source_terms_decision(
+        services.db, tenant=sub.tenant, subject_id=sub.source_subject_id
+    )
+    return None if decision.allowed else decision
 
 
 def _same_request_or_conflict(

@@ -18,8 +18,10 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from facegate.biometrics import Biometrics
 from facegate.db import Database
 from facegate.db import queries as q
+from facegate.enforcement import ConsentCheck
 from facegate.images import encode_image
 from facegate.metrics import Metrics
 from facegate.pipeline import PipelineOutcome, StageTimer, run_pipeline
@@ -69,6 +71,7 @@ class Worker:
         processor: Processor,
         metrics: Metrics | None = None,
         on_finish: Callable[[str], None] | None = None,
+        biometrics: Biometrics | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -76,12 +79,21 @@ class Worker:
         self.processor = processor
         self.metrics = metrics
         self.on_finish = on_finish
+        if settings.consent_enforcement != "biometric" and processor.name != "test-only":
+            raise RuntimeError(
+                f"refusing to run the {processor.name!r} engine with consent enforcement off"
+            )
+        self.biometrics = None
+        if settings.consent_enforcement == "biometric":
+            self.biometrics = biometrics or Biometrics()
         self.health = EngineHealth.STARTING
         self.setup_error: str | None = None
 
     def setup(self) -> None:
         try:
             self.processor.setup()
+            if self.biometrics is not None:
+                self.biometrics.setup()
         except Exception as exc:
             self.health = EngineHealth.SETUP_FAILED
             self.setup_error = f"{type(exc).__name__}: {exc}"
@@ -125,6 +137,15 @@ class Worker:
                 raise RuntimeError(f"task {task_id} vanished after it was claimed")
             source_key, target_key = task.source_key, task.target_key
             options = SwapOptions.from_dict(task.options.get("swap", {}))
+            consent = None
+            if self.biometrics is not None:
+                consent = ConsentCheck(
+                    settings=self.settings,
+                    db=self.db,
+                    biometrics=self.biometrics,
+                    tenant=task.tenant,
+                    subject_id=task.source_subject_id,
+                )
             output_format = task.options.get("output_format") or task.target_format
             stored_timings = dict((task.report or {}).get("timings_ms", {}))
         timer = StageTimer()
@@ -142,7 +163,13 @@ class Worker:
             self._finish(task_id, worker_id, lost, extra={})
             return
         outcome = run_pipeline(
-            processor=self.processor, source=source, target=target, options=options, timer=timer
+            processor=self.processor,
+            source=source,
+            target=target,
+            options=options,
+            timer=timer,
+            consent=consent,
+            require_target_consent=self.settings.require_target_consent,
         )
         extra: dict[str, Any] = {}
         if outcome.status == TaskStatus.SUCCEEDED and outcome.image is not None:
@@ -158,6 +185,7 @@ class Worker:
                 "result_format": output_format,
                 "result_sha256": hashlib.sha256(data).hexdigest(),
                 "expires_at": q.now() + timedelta(seconds=self.settings.output_ttl_s),
+                "target_subject_ids": outcome.target_subject_ids,
             }
         outcome.report.setdefault("engine", self.processor.name)
         # stage timings: decode (at submission), then the engine's own stages, then ours

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["ErrorBody", "ErrorResponse", "TaskAccepted", "TaskOut"]
+__all__ = ["ErrorBody", "ErrorResponse", "SubjectOut", "SubjectPage", "TaskAccepted", "TaskOut"]
 
 
 class ErrorBody(BaseModel):
@@ -20,16 +20,17 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+class TaskError(BaseModel):
+    code: str
+    message: str
+
+
 class TaskAccepted(BaseModel):
     task_id: str
     status: str
     status_url: str
     result_url: str | None = None
-
-
-class TaskError(BaseModel):
-    code: str
-    message: str
+    error: TaskError | None = None
 
 
 class TaskOut(BaseModel):
@@ -46,3 +47,40 @@ class TaskOut(BaseModel):
     error: TaskError | None
     report: dict[str, Any]
     result_sha256: str | None
+    source_subject_id: str | None
+
+
+class ConsentOut(BaseModel):
+    scope: list[str]
+    purpose: str
+    jurisdiction: str
+    granted_at: datetime
+    valid_from: datetime
+    expires_at: datetime
+    collection_method: str
+    evidence_sha256: str
+    notice_version: str
+    is_minor: bool
+    guardian_consent: bool
+    status: str
+    withdrawn_at: datetime | None
+    withdrawal_channel: str | None
+
+
+class SubjectOut(BaseModel):
+    """A subject as the API shows it: never its templates or photos."""
+
+    subject_id: str
+    display_name: str
+    status: str
+    created_at: datetime
+    template_count: int
+    consent: ConsentOut | None
+    tombstone: dict[str, Any] | None = None
+
+
+class SubjectPage(BaseModel):
+    items: list[SubjectOut]
+    page: int
+    page_size: int
+    total: int

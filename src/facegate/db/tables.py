@@ -5,10 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ApiToken", "Base", "Task"]
+__all__ = ["ApiToken", "Base", "Consent", "FaceTemplate", "Subject", "Task"]
 
 
 class Base(DeclarativeBase):
@@ -62,3 +73,53 @@ class Task(Base):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     worker_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    source_subject_id: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    # subjects whose faces the output contains as replaced targets (never shown to callers)
+    target_subject_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Subject(Base):
+    """A person enrolled with a consent record. After withdrawal or expiry only the tombstone
+    (ids, hashes, times) remains: templates and photos are deleted."""
+
+    __tablename__ = "subjects"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(100), index=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))  # active | withdrawn | expired
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(16))  # token key id
+    photo_sha256s: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tombstone: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class Consent(Base):
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(100))  # comma list: swap_source, swap_target
+    purpose: Mapped[str] = mapped_column(Text)
+    jurisdiction: Mapped[str] = mapped_column(String(50))
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    collection_method: Mapped[str] = mapped_column(String(100))
+    evidence_sha256: Mapped[str] = mapped_column(String(64))
+    notice_version: Mapped[str] = mapped_column(String(50))
+    is_minor: Mapped[bool] = mapped_column(Boolean, default=False)
+    guardian_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20))  # active | withdrawn | expired
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    withdrawal_channel: Mapped[str | None] = mapped_column(String(50), nullable=True)
+
+
+class FaceTemplate(Base):
+    __tablename__ = "face_templates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"), index=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # 128 float32, little-endian
+    photo_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -72,6 +72,7 @@ def task_out(request: Request, task: Task) -> TaskOut:
         error=error,  # type: ignore[arg-type]
         report=task.report or {},
         result_sha256=task.result_sha256 if task.result_key else None,
+        source_subject_id=task.source_subject_id,
     )
 
 
@@ -83,6 +84,7 @@ async def _submit(
     target_image: UploadFile,
     options: dict,
     idempotency_key: str | None,
+    source_subject_id: str | None,
 ) -> tuple[Task, bool]:
     limit = services.settings.max_upload_bytes
     source = await source_image.read(limit + 1)
@@ -94,6 +96,7 @@ async def _submit(
         target_bytes=target,
         options=options,
         idempotency_key=(idempotency_key or None),
+        source_subject_id=(source_subject_id or None),
     )
     return await run_in_threadpool(submit_task, services, sub)
 
@@ -124,6 +127,10 @@ def _options(
 
 
 OptionsDep = Annotated[dict, Depends(_options)]
+SubjectField = Annotated[
+    str | None,
+    Form(description="the enrolled subject whose face is the source (required by consent)"),
+]
 
 
 @router.post("/tasks", status_code=202, response_model=TaskAccepted, responses=_UPLOAD_ERRORS)
@@ -134,18 +141,25 @@ async def create_task(
     source_image: FormImage,
     target_image: FormImage,
     options: OptionsDep,
+    source_subject_id: SubjectField = None,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
     """Queue a face swap. Answers 202 at once; poll ``status_url``."""
     task, _ = await _submit(
-        request, services, caller, source_image, target_image, options, idempotency_key
+        request,
+        services,
+        caller,
+        source_image,
+        target_image,
+        options,
+        idempotency_key,
+        source_subject_id,
     )
+    out = task_out(request, task)
     body = TaskAccepted(
-        task_id=task.id,
-        status=task.status,
-        status_url=str(request.url_for("get_task", task_id=task.id)),
+        task_id=out.task_id, status=out.status, status_url=out.status_url, error=out.error
     )
-    return JSONResponse(body.model_dump(), status_code=202)
+    return JSONResponse(body.model_dump(mode="json"), status_code=202)
 
 
 @router.post("/process", response_model=TaskAccepted, responses=_UPLOAD_ERRORS)
@@ -156,12 +170,20 @@ async def process_sync(
     source_image: FormImage,
     target_image: FormImage,
     options: OptionsDep,
+    source_subject_id: SubjectField = None,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
     """Submit and wait up to ``FACEGATE_SYNC_WAIT_S``: 200 with the final state, or 202 with
     the still-running task to poll."""
     task, _ = await _submit(
-        request, services, caller, source_image, target_image, options, idempotency_key
+        request,
+        services,
+        caller,
+        source_image,
+        target_image,
+        options,
+        idempotency_key,
+        source_subject_id,
     )
     deadline = time.monotonic() + services.settings.sync_wait_s
     delay = 0.005
@@ -185,9 +207,13 @@ async def process_sync(
         services.notifier.unsubscribe(task.id, finished)
     out = task_out(request, current)
     body = TaskAccepted(
-        task_id=out.task_id, status=out.status, status_url=out.status_url, result_url=out.result_url
+        task_id=out.task_id,
+        status=out.status,
+        status_url=out.status_url,
+        result_url=out.result_url,
+        error=out.error,
     )
-    return JSONResponse(body.model_dump(), status_code=200 if done else 202)
+    return JSONResponse(body.model_dump(mode="json"), status_code=200 if done else 202)
 
 
 def _get_own_task(services: Services, caller_tenant: str, task_id: str) -> Task:
