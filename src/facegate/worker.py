@@ -201,7 +201,12 @@ class Worker:
     def _finish(
         self, task_id: str, worker_id: str, outcome: PipelineOutcome, *, extra: dict[str, Any]
     ) -> None:
+        final = outcome.status in FINAL_STATUSES
         with self.db.session() as s:
+            task = q.get_task(s, task_id=task_id)
+            uploads = [k for k in (task.source_key, task.target_key) if k] if task else []
+            if final:  # the uploads go with the final state, in the same update
+                extra = {**extra, "source_key": None, "target_key": None}
             recorded = q.finish_task(
                 s,
                 task_id=task_id,
@@ -212,15 +217,15 @@ class Worker:
                 error_message=outcome.error_message,
                 **extra,
             )
-            task = q.get_task(s, task_id=task_id)
         if not recorded:
             # The lease was lost (reaped) while we worked: our result must not be served.
             log.warning("task %s: lease lost before finishing; discarding this attempt", task_id)
             if extra.get("result_key"):
                 self.store.delete(extra["result_key"])
             return
-        if task is not None and outcome.status in FINAL_STATUSES:
-            delete_uploads(self.db, self.store, task_id)
+        if final:
+            for key in uploads:
+                self.store.delete(key)
         if self.on_finish is not None:
             self.on_finish(task_id)
 
