@@ -123,6 +123,72 @@ def cmd_tokens(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_subjects(args: argparse.Namespace) -> int:
+    import hashlib
+    from datetime import datetime
+
+    from facegate import registry
+    from facegate.service import build_services
+
+    services = build_services(_settings())
+    tenant = args.tenant
+    if args.subjects_cmd == "enroll":
+        settings = services.settings
+        from facegate.images import decode_image
+
+        datas = [Path(p).read_bytes() for p in args.photo]
+        photos = [
+            decode_image(
+                d,
+                allowed_formats=settings.allowed_formats,
+                max_pixels=settings.max_pixels,
+                field=f"photo {i}",
+            )
+            for i, d in enumerate(datas)
+        ]
+        evidence = args.evidence_sha256 or ""
+        if args.evidence:
+            evidence = hashlib.sha256(Path(args.evidence).read_bytes()).hexdigest()
+        fields = registry.ConsentFields(
+            scope=frozenset(x.strip() for x in args.scope.split(",") if x.strip()),
+            purpose=args.purpose,
+            jurisdiction=args.jurisdiction,
+            collection_method=args.collection_method,
+            evidence_sha256=evidence,
+            notice_version=args.notice_version,
+            expires_at=datetime.fromisoformat(args.expires_at) if args.expires_at else None,
+            is_minor=args.minor,
+            guardian_consent=args.guardian_consent,
+        )
+        subject = registry.enrol_subject(
+            settings=settings,
+            db=services.db,
+            store=services.store,
+            biometrics=services.biometrics,
+            tenant=tenant,
+            actor="cli",
+            display_name=args.name,
+            photos=photos,
+            photo_sha256s=[hashlib.sha256(d).hexdigest() for d in datas],
+            consent=fields,
+        )
+        view = registry.subject_view(services.db, tenant=tenant, subject_id=subject.id)
+    elif args.subjects_cmd == "list":
+        view = registry.list_subjects(services.db, tenant=tenant, page=args.page, page_size=50)
+    elif args.subjects_cmd == "show":
+        view = registry.subject_view(services.db, tenant=tenant, subject_id=args.subject_id)
+    else:
+        view = registry.withdraw_subject(
+            db=services.db,
+            store=services.store,
+            tenant=tenant,
+            subject_id=args.subject_id,
+            channel=args.channel,
+        )
+    print(json.dumps(view, indent=2, default=str))
+    return 0
+
+
 def cmd_cleanup(args: argparse.Namespace) -> int:
     from facegate.service import build_services
 
@@ -175,6 +241,32 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("key_id")
     p.set_defaults(func=cmd_tokens)
 
+    p = sub.add_parser("subjects", help="enrol people with consent, list, show, withdraw")
+    ssub = p.add_subparsers(dest="subjects_cmd", required=True)
+    e = ssub.add_parser("enroll", help="enrol a person with 1-5 photos and their consent")
+    e.add_argument("--name", required=True, help="name or pseudonym")
+    e.add_argument("--photo", action="append", required=True, help="repeat for 1-5 photos")
+    e.add_argument("--scope", default="swap_source", help="swap_source,swap_target")
+    e.add_argument("--purpose", required=True)
+    e.add_argument("--jurisdiction", required=True)
+    e.add_argument("--collection-method", default="signed_form")
+    e.add_argument("--notice-version", required=True)
+    e.add_argument("--evidence", help="the signed consent document (only its hash is kept)")
+    e.add_argument("--evidence-sha256")
+    e.add_argument("--expires-at", help="ISO 8601; default and maximum 3 years")
+    e.add_argument("--minor", action="store_true")
+    e.add_argument("--guardian-consent", action="store_true")
+    lst = ssub.add_parser("list")
+    lst.add_argument("--page", type=int, default=1)
+    sh = ssub.add_parser("show")
+    sh.add_argument("subject_id")
+    w = ssub.add_parser("withdraw")
+    w.add_argument("subject_id")
+    w.add_argument("--channel", default="operator")
+    for sp in (e, lst, sh, w):
+        sp.add_argument("--tenant", default="default")
+    p.set_defaults(func=cmd_subjects)
+
     p = sub.add_parser("cleanup", help="requeue lost tasks, delete expired outputs; print a report")
     p.set_defaults(func=cmd_cleanup)
 
@@ -195,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except FaceGateError as exc:
         print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
 
 
