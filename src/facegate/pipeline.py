@@ -1,4 +1,5 @@
-"""The decision flow of one task: consent -> swap -> consent again (-> safety, provenance).
+"""The decision flow of one task:
+consent -> safety (inputs) -> swap -> safety (output) -> consent again (-> provenance).
 
 Pure with respect to I/O: it takes decoded arrays and returns an outcome; the worker loads and
 stores. Each stage's time lands in ``report["timings_ms"]``.
@@ -17,6 +18,8 @@ import numpy as np
 from facegate.consent import ConsentDecision
 from facegate.enforcement import ConsentCheck
 from facegate.errors import FaceGateError
+from facegate.safety import SafetyDecision, Verdict
+from facegate.screening import NSFW_OFF, ContentScreen
 from facegate.swap.base import Processor, SwapOptions
 from facegate.types import BBox, TaskStatus
 
@@ -62,6 +65,37 @@ def _rejected(decision: ConsentDecision, report: dict[str, Any]) -> PipelineOutc
     )
 
 
+def _unavailable(screen: ContentScreen, report: dict[str, Any]) -> PipelineOutcome:
+    report["safety"] = {"nsfw": "unavailable"}
+    return PipelineOutcome(
+        status=TaskStatus.FAILED,
+        report=report,
+        error_code="nsfw_detector_unavailable",
+        error_message=f"the NSFW detector could not be loaded ({screen.error}); "
+        "FaceGate does not process without it",
+    )
+
+
+def _safety_hold(
+    decision: SafetyDecision, report: dict[str, Any], *, stage: str, approved: bool
+) -> PipelineOutcome | None:
+    """Record the check; a rejected or held outcome, or None to go on."""
+    entry = {"verdict": decision.verdict.value, "deciding": decision.deciding}
+    report.setdefault("safety", {})[stage] = entry
+    if decision.verdict == Verdict.REJECT:
+        return PipelineOutcome(
+            status=TaskStatus.REJECTED,
+            report=report,
+            error_code="nsfw_content",
+            error_message=f"the {stage} show(s) content FaceGate refuses",
+        )
+    if decision.verdict == Verdict.REVIEW and not approved:
+        return PipelineOutcome(status=TaskStatus.PENDING_REVIEW, report=report)
+    if decision.verdict == Verdict.REVIEW:
+        entry["approved_by_review"] = True
+    return None
+
+
 def run_pipeline(
     *,
     processor: Processor,
@@ -70,7 +104,9 @@ def run_pipeline(
     options: SwapOptions,
     timer: StageTimer,
     consent: ConsentCheck | None,
+    screen: ContentScreen | None,
     require_target_consent: bool = False,
+    inputs_approved: bool = False,
 ) -> PipelineOutcome:
     """Consent before any processing; the engine; consent again before any output.
 
@@ -86,6 +122,16 @@ def run_pipeline(
         }
         if not decision.allowed:
             return _rejected(decision, report)
+    if screen is None:
+        report["safety"] = dict(NSFW_OFF)
+    else:
+        if not screen.setup():
+            return _unavailable(screen, report)
+        with timer.stage("safety"):
+            decision = screen.screen({"source": source, "target": target})
+        held = _safety_hold(decision, report, stage="inputs", approved=inputs_approved)
+        if held is not None:
+            return held
     try:
         with timer.stage("engine"):
             result = processor.process(source, target, options)
@@ -97,6 +143,14 @@ def run_pipeline(
         )
     report.update(result.report)
     outcome = PipelineOutcome(status=TaskStatus.SUCCEEDED, image=result.image, report=report)
+    if screen is not None:
+        with timer.stage("safety"):
+            decision = screen.screen({"output": result.image})
+        held = _safety_hold(decision, report, stage="output", approved=False)
+        if held is not None:
+            if held.status == TaskStatus.PENDING_REVIEW:
+                held.image = result.image  # stored, served only once a reviewer approves
+            return held
     if consent is not None:
         if require_target_consent:
             boxes = [

@@ -15,6 +15,7 @@ from facegate.metrics import Metrics
 from facegate.notify import TaskNotifier
 from facegate.queue import TaskQueue
 from facegate.registry import expire_consents
+from facegate.screening import ContentScreen, make_screen
 from facegate.settings import Settings
 from facegate.storage import LocalBlobStore
 from facegate.swap.registry import make_processor
@@ -34,6 +35,7 @@ class Services:
     metrics: Metrics
     notifier: TaskNotifier = field(default_factory=TaskNotifier)
     biometrics: Biometrics = field(default_factory=Biometrics)  # loaded on first use
+    screen: ContentScreen | None = None
     worker: Worker | None = None
     consumer: Consumer | None = None
     _setup_thread: threading.Thread | None = field(default=None, repr=False)
@@ -49,6 +51,7 @@ class Services:
                 metrics=self.metrics,
                 on_finish=self.notifier.notify,
                 biometrics=self.biometrics,
+                screen=self.screen,
             )
             self.queue.bind(self.worker.execute, self.maintain)
         return self.worker
@@ -104,4 +107,5 @@ def build_services(settings: Settings) -> Services:
         store=LocalBlobStore(settings.blob_dir),
         queue=TaskQueue(settings),
         metrics=Metrics(),
+        screen=make_screen(settings),
     )

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from facegate.safety import DEFAULT_THRESHOLDS
+
 __all__ = ["Settings", "get_settings"]
 
 ImageFormat = Literal["JPEG", "PNG", "WEBP"]
@@ -65,10 +67,25 @@ class Settings(BaseSettings):
     enrol_min_face_px: int = 80
     enrol_max_photos: int = 5
 
+    # content safety (issue 7)
+    nsfw_detector: Literal["nudenet", "onnx", "off"] = Field(
+        default="nudenet", description="'off' is logged loudly and recorded in every task"
+    )
+    nsfw_model_dir: Path | None = Field(default=None, description="default <data_dir>/models")
+    nsfw_onnx_file: str | None = None
+    nsfw_onnx_sha256: str | None = None
+    nsfw_onnx_labels: list[str] = []
+    nsfw_onnx_size: int = 224
+    nsfw_thresholds: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    nsfw_review_band: float = 0.15
+    review_enabled: bool = True
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if self.database_url is None:
             self.database_url = f"sqlite:///{(self.data_dir / 'facegate.db').resolve()}"
+        if self.nsfw_model_dir is None:
+            self.nsfw_model_dir = self.data_dir / "models"
         if self.queue_url is None:
             self.queue_url = f"sqlite:///{(self.data_dir / 'queue.db').resolve()}"
         if self.engine not in {"classic", "test-only"}:

@@ -18,7 +18,7 @@ from facegate.consent import ConsentDecision
 from facegate.db import queries as q
 from facegate.db.tables import Task
 from facegate.enforcement import source_terms_decision
-from facegate.errors import ConflictError, UploadError, ValidationError
+from facegate.errors import ConflictError, UnavailableError, UploadError, ValidationError
 from facegate.images import DecodedImage, decode_image
 from facegate.service import Services
 from facegate.storage import array_to_bytes, new_key
@@ -115,6 +115,13 @@ def submit_task(services: Services, sub: Submission) -> tuple[Task, bool]:
         if first is not None:
             return _same_request_or_conflict(first, source_sha, target_sha, sub.options), False
     started = time.perf_counter()
+    screen = services.screen
+    if screen is not None and not screen.setup():
+        raise UnavailableError(
+            f"the NSFW detector could not be loaded ({screen.error}); FaceGate does not "
+            "process without it",
+            code="nsfw_detector_unavailable",
+        )
     source = _decode(services, sub.source_bytes, "source_image")
     target = _decode(services, sub.target_bytes, "target_image")
     decode_ms = round((time.perf_counter() - started) * 1000.0, 2)

@@ -25,6 +25,7 @@ from facegate.enforcement import ConsentCheck
 from facegate.images import encode_image
 from facegate.metrics import Metrics
 from facegate.pipeline import PipelineOutcome, StageTimer, run_pipeline
+from facegate.screening import ContentScreen
 from facegate.settings import Settings
 from facegate.storage import BlobStore, array_from_bytes, new_key
 from facegate.swap.base import EngineHealth, Processor, SwapOptions
@@ -72,6 +73,7 @@ class Worker:
         metrics: Metrics | None = None,
         on_finish: Callable[[str], None] | None = None,
         biometrics: Biometrics | None = None,
+        screen: ContentScreen | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -83,6 +85,7 @@ class Worker:
             raise RuntimeError(
                 f"refusing to run the {processor.name!r} engine with consent enforcement off"
             )
+        self.screen = screen
         self.biometrics = None
         if settings.consent_enforcement == "biometric":
             self.biometrics = biometrics or Biometrics()
@@ -94,6 +97,8 @@ class Worker:
             self.processor.setup()
             if self.biometrics is not None:
                 self.biometrics.setup()
+            if self.screen is not None:
+                self.screen.setup()  # failure is reported by /ready and fails tasks, not setup
         except Exception as exc:
             self.health = EngineHealth.SETUP_FAILED
             self.setup_error = f"{type(exc).__name__}: {exc}"
@@ -148,6 +153,10 @@ class Worker:
                 )
             output_format = task.options.get("output_format") or task.target_format
             stored_timings = dict((task.report or {}).get("timings_ms", {}))
+            review = (task.report or {}).get("review") or {}
+            inputs_approved = (
+                review.get("decision") == "approve" and review.get("stage") == "inputs"
+            )
         timer = StageTimer()
         try:
             with timer.stage("load"):
@@ -169,10 +178,14 @@ class Worker:
             options=options,
             timer=timer,
             consent=consent,
+            screen=self.screen,
             require_target_consent=self.settings.require_target_consent,
+            inputs_approved=inputs_approved,
         )
         extra: dict[str, Any] = {}
-        if outcome.status == TaskStatus.SUCCEEDED and outcome.image is not None:
+        if review:
+            outcome.report["review"] = review
+        if outcome.image is not None:
             with timer.stage("encode"):
                 data = encode_image(
                     outcome.image, output_format, quality=self.settings.jpeg_quality

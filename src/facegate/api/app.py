@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from facegate import __version__
 from facegate.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from facegate.api.routes import health, subjects, tasks
+from facegate.api.routes import health, review, subjects, tasks
 from facegate.errors import FaceGateError
 from facegate.service import Services, build_services
 from facegate.settings import Settings
@@ -96,6 +96,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(tasks.router)
     app.include_router(subjects.router)
+    app.include_router(review.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -81,3 +81,4 @@ def require_scope(scope: str):  # type: ignore[no-untyped-def]
 
 ProcessCaller = Annotated[Caller, Depends(require_scope("process"))]
 SubjectsCaller = Annotated[Caller, Depends(require_scope("subjects"))]
+ReviewCaller = Annotated[Caller, Depends(require_scope("review"))]

@@ -176,3 +176,14 @@ def count_active_tasks(session: Session) -> int:
         )
         or 0
     )
+
+
+def tasks_in_status(session: Session, *, tenant: str, status: str, limit: int = 200) -> list[Task]:
+    return list(
+        session.scalars(
+            select(Task)
+            .where(Task.tenant == tenant, Task.status == status)
+            .order_by(Task.created_at)
+            .limit(limit)
+        )
+    )

@@ -41,6 +41,18 @@ def ready(services: ServicesDep) -> JSONResponse:
     except Exception as exc:
         checks["queue"] = f"error: {type(exc).__name__}"
         ok = False
+    screen = services.screen
+    if screen is None:
+        checks["nsfw"] = "off (FACEGATE_NSFW_DETECTOR=off)"
+    elif screen.setup():
+        checks["nsfw"] = {"detector": screen.detector.name, "status": "ready"}
+    else:
+        checks["nsfw"] = {
+            "detector": screen.detector.name,
+            "status": "unavailable",
+            "error": screen.error,
+        }
+        ok = False
     worker = services.worker
     if worker is None:
         checks["engine"] = "not in this process (run `facegate worker`)"
