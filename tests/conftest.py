@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from fastapi.testclient import TestClient
 
 from facegate.api import create_app
 from facegate.db import queries as q
 from facegate.service import Services, build_services
 from facegate.settings import Settings
 from facegate.tokens import generate_token, secret_digest
+from helpers import loopback_client
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 
 @pytest.fixture
@@ -24,6 +28,9 @@ def settings(tmp_path: Path) -> Settings:
         # the core tests use the test-only engine, which swaps nothing; consent has its own tests
         consent_enforcement="off",
         lease_s=2.0,
+        # tests poll task status every 20 ms; the limits have their own tests
+        rate_limit_per_s=1000.0,
+        rate_limit_burst=1000,
         sync_wait_s=10.0,
     )
 
@@ -59,7 +66,7 @@ def make_token(services: Services) -> MakeToken:
 @pytest.fixture
 def client(settings: Settings, services: Services) -> Iterator[TestClient]:
     app = create_app(settings, services=services)
-    with TestClient(app) as test_client:
+    with loopback_client(app) as test_client:
         yield test_client
 
 

@@ -141,3 +141,11 @@ def side_by_side(*images: np.ndarray, gap: int = 40) -> np.ndarray:
         x = gap + i * (size + gap)
         frame[gap : gap + size, x : x + size] = tile
     return frame
+
+
+def loopback_client(app):  # type: ignore[no-untyped-def]
+    """The in-process client, calling from 127.0.0.1 like a local program (the IP allow-list
+    refuses Starlette's default non-address 'testclient')."""
+    from fastapi.testclient import TestClient
+
+    return TestClient(app, client=("127.0.0.1", 50000))

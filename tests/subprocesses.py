@@ -53,11 +53,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_http(url: str, timeout: float = 60.0) -> None:
+def wait_http(url: str, timeout: float = 60.0, *, any_answer: bool = False) -> None:
+    """Until ``url`` answers 200 (or anything at all, with ``any_answer``)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if httpx.get(url, timeout=1.0).status_code == 200:
+            if httpx.get(url, timeout=1.0).status_code == 200 or any_answer:
                 return
         except httpx.HTTPError:
             pass

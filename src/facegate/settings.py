@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from pathlib import Path
 from typing import Literal
 
@@ -80,6 +81,16 @@ class Settings(BaseSettings):
     nsfw_review_band: float = 0.15
     review_enabled: bool = True
 
+    # abuse limits (issue 7)
+    rate_limit_per_s: float = Field(default=10.0, description="token refill per API token")
+    rate_limit_burst: int = 30
+    max_concurrent_tasks_per_token: int = 8
+    daily_quota_per_token: int = 5000
+    max_queue: int = Field(default=500, description="queued + running tasks, all tenants")
+    allowed_cidrs: list[str] | None = Field(
+        default=None, description="default: loopback only when bound to loopback, else any"
+    )
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if self.database_url is None:
@@ -100,6 +111,15 @@ class Settings(BaseSettings):
         if self.max_attempts < 1:
             raise ValueError("FACEGATE_MAX_ATTEMPTS must be at least 1")
         return self
+
+    def client_networks(self) -> list[IPv4Network | IPv6Network] | None:
+        """The allow-list; None lets every address in (a warning is logged at start)."""
+        cidrs = self.allowed_cidrs
+        if cidrs is None:
+            if not ip_address(self.host if self.host != "localhost" else "127.0.0.1").is_loopback:
+                return None
+            cidrs = ["127.0.0.0/8", "::1/128"]
+        return [ip_network(c, strict=False) for c in cidrs]
 
     @property
     def blob_dir(self) -> Path:

@@ -20,6 +20,7 @@ from facegate.db.tables import Task
 from facegate.enforcement import source_terms_decision
 from facegate.errors import ConflictError, UnavailableError, UploadError, ValidationError
 from facegate.images import DecodedImage, decode_image
+from facegate.limits import check_submission
 from facegate.service import Services
 from facegate.storage import array_to_bytes, new_key
 from facegate.swap.base import FaceSelection, SwapOptions
@@ -114,6 +115,7 @@ def submit_task(services: Services, sub: Submission) -> tuple[Task, bool]:
             first = q.get_task_by_idempotency_key(s, tenant=sub.tenant, key=sub.idempotency_key)
         if first is not None:
             return _same_request_or_conflict(first, source_sha, target_sha, sub.options), False
+    check_submission(services.db, services.settings, key_id=sub.token_key_id)
     started = time.perf_counter()
     screen = services.screen
     if screen is not None and not screen.setup():

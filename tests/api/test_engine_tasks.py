@@ -4,14 +4,23 @@ import io
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from PIL import Image
 
 from consent_helpers import enrol
 from facegate.api import create_app
 from facegate.db import queries as q
 from facegate.db.tables import Consent, FaceTemplate
-from helpers import auth, encode, face_bytes, face_rgb, files, head, noise_image, wait_for_status
+from helpers import (
+    auth,
+    encode,
+    face_bytes,
+    face_rgb,
+    files,
+    head,
+    loopback_client,
+    noise_image,
+    wait_for_status,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +29,7 @@ pytestmark = pytest.mark.slow
 def classic_client(settings, services):
     settings.engine = "classic"
     settings.consent_enforcement = "biometric"
-    with TestClient(create_app(settings, services=services)) as c:
+    with loopback_client(create_app(settings, services=services)) as c:
         yield c
 
 
@@ -163,7 +172,7 @@ def test_withdrawal_blocks_and_deletes_derived_outputs(classic_client, tokens, s
 def test_withdrawal_cancels_queued_tasks(settings, services, tokens) -> None:
     settings.engine = "classic"
     settings.consent_enforcement = "biometric"
-    with TestClient(create_app(settings, services=services, run_worker=False)) as c:
+    with loopback_client(create_app(settings, services=services, run_worker=False)) as c:
         sid = enrol(c, tokens["subjects"], "obama.jpg")["subject_id"]
         r = c.post(
             "/api/v1/face/tasks",

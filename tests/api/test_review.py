@@ -4,7 +4,6 @@ marker pixel, so every branch is reachable with harmless test images."""
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 
 from facegate.api import create_app
 from facegate.safety import SafetyPolicy
@@ -12,7 +11,7 @@ from facegate.screening import ContentScreen
 from facegate.swap.base import ProcessResult
 from facegate.vision.nsfw import NsfwDetection as D
 from facegate.worker import Worker
-from helpers import auth, encode, files, noise_image, wait_for_status
+from helpers import auth, encode, files, loopback_client, noise_image, wait_for_status
 
 RED, GREEN = (255, 0, 0), (0, 255, 0)
 RECORDED = {
@@ -79,7 +78,7 @@ def reviewed(settings, services):
         )
         services.worker = worker
         services.queue.bind(worker.execute, services.maintain)
-        return TestClient(create_app(settings, services=services))
+        return loopback_client(create_app(settings, services=services))
 
     return make
 
@@ -138,7 +137,8 @@ def test_borderline_input_goes_to_review_then_on(reviewed, make_token, services)
             headers=auth(reviewer),
             json={"decision": "approve", "note": "beach photo, fine"},
         )
-        assert r.status_code == 200 and r.json()["status"] == "queued"
+        assert r.status_code == 200
+        assert r.json()["status"] in {"queued", "running", "pending_review"}  # the worker is quick
         # the output still carries the borderline content: held again, now with the output
         again = wait_for_status(c, token, held["task_id"])
         assert again["status"] == "pending_review"
@@ -204,7 +204,7 @@ def test_missing_detector_refuses_tasks(settings, make_token, services) -> None:
     from facegate.screening import make_screen
 
     services.screen = make_screen(settings)
-    with TestClient(create_app(settings, services=services)) as c:
+    with loopback_client(create_app(settings, services=services)) as c:
         r = c.post(
             "/api/v1/face/tasks",
             headers=auth(make_token()),
@@ -228,7 +228,7 @@ def test_switching_the_check_off_is_recorded(settings, make_token, services, cap
     with caplog.at_level(logging.WARNING):
         services.screen = make_screen(settings)
     assert "CONTENT SAFETY IS OFF" in caplog.text
-    with TestClient(create_app(settings, services=services)) as c:
+    with loopback_client(create_app(settings, services=services)) as c:
         token = make_token()
         done = submit(c, token, target=encode(noise_image(seed=3)))
         assert done["report"]["safety"] == {"nsfw": "off", "why": "FACEGATE_NSFW_DETECTOR=off"}

@@ -11,6 +11,7 @@ from helpers import (
     files,
     gif_bytes,
     jpeg_with_gps,
+    loopback_client,
     noise_image,
     png_declaring,
     wait_for_status,
@@ -143,12 +144,11 @@ def test_same_image_twice_is_refused(client, make_token) -> None:
 
 
 def test_file_over_the_byte_limit_is_413(settings, services, make_token) -> None:
-    from fastapi.testclient import TestClient
 
     from facegate.api import create_app
 
     settings.max_upload_bytes = 2000
-    with TestClient(create_app(settings, services=services)) as small:
+    with loopback_client(create_app(settings, services=services)) as small:
         big = encode(noise_image(200, 200), "PNG")
         r = submit(small, make_token(), source=big)
         assert r.status_code == 413
@@ -239,12 +239,11 @@ def test_delete_finished_task_removes_its_files(client, make_token, services) ->
 
 
 def test_cancel_queued_task(settings, services, make_token) -> None:
-    from fastapi.testclient import TestClient
 
     from facegate.api import create_app
 
     token = make_token()
-    with TestClient(create_app(settings, services=services, run_worker=False)) as c:
+    with loopback_client(create_app(settings, services=services, run_worker=False)) as c:
         task_id = submit(c, token).json()["task_id"]
         r = c.delete(f"/api/v1/face/tasks/{task_id}", headers=auth(token))
         assert r.status_code == 200
@@ -261,12 +260,11 @@ def test_cancel_queued_task(settings, services, make_token) -> None:
 
 
 def test_result_before_it_is_ready_is_409(settings, services, make_token) -> None:
-    from fastapi.testclient import TestClient
 
     from facegate.api import create_app
 
     token = make_token()
-    with TestClient(create_app(settings, services=services, run_worker=False)) as c:
+    with loopback_client(create_app(settings, services=services, run_worker=False)) as c:
         task_id = submit(c, token).json()["task_id"]
         r = c.get(f"/api/v1/face/tasks/{task_id}/result", headers=auth(token))
         assert (r.status_code, r.json()["error"]["code"]) == (409, "result_not_ready")
@@ -282,13 +280,12 @@ def test_process_waits_for_the_result(client, make_token) -> None:
 
 
 def test_process_answers_202_when_the_wait_runs_out(settings, services, make_token) -> None:
-    from fastapi.testclient import TestClient
 
     from facegate.api import create_app
 
     settings.sync_wait_s = 0.2
     token = make_token()
-    with TestClient(create_app(settings, services=services, run_worker=False)) as c:
+    with loopback_client(create_app(settings, services=services, run_worker=False)) as c:
         r = c.post("/api/v1/face/process", files=files(SOURCE, TARGET), headers=auth(token))
         assert r.status_code == 202
         assert r.json()["status"] == "queued"

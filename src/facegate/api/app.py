@@ -12,9 +12,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from facegate import __version__
-from facegate.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from facegate.api.middleware import AllowListMiddleware, BodyLimitMiddleware, RequestIdMiddleware
 from facegate.api.routes import health, review, subjects, tasks
 from facegate.errors import FaceGateError
+from facegate.limits import LimitExceeded
 from facegate.service import Services, build_services
 from facegate.settings import Settings
 
@@ -62,7 +63,10 @@ def create_app(
 
     @app.exception_handler(FaceGateError)
     async def _facegate_error(_: Request, exc: FaceGateError) -> JSONResponse:
-        return _error(exc.status, exc.code, exc.message, exc.details)
+        response = _error(exc.status, exc.code, exc.message, exc.details)
+        if isinstance(exc, LimitExceeded):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -98,5 +102,14 @@ def create_app(
     app.include_router(subjects.router)
     app.include_router(review.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    networks = settings.client_networks()
+    if networks is None:
+        log.warning(
+            "FACEGATE_HOST=%s is not loopback and no FACEGATE_ALLOWED_CIDRS is set: "
+            "every client address may call the API",
+            settings.host,
+        )
+    else:
+        app.add_middleware(AllowListMiddleware, networks=networks)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 
 from facegate.db import queries as q
 from facegate.errors import AuthError, ForbiddenError
+from facegate.limits import check_rate
 from facegate.service import Services
 from facegate.tokens import parse_token, secrets_match
 
@@ -74,6 +75,13 @@ def require_scope(scope: str):  # type: ignore[no-untyped-def]
         caller = _authenticate(request, services)
         if scope not in caller.scopes and "admin" not in caller.scopes:
             raise ForbiddenError(f"this token lacks the '{scope}' scope", code="insufficient_scope")
+        settings = services.settings
+        check_rate(
+            services.db,
+            key=caller.key_id,
+            rate=settings.rate_limit_per_s,
+            burst=settings.rate_limit_burst,
+        )
         return caller
 
     return dependency

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from facegate.logs import request_id_var
 
-__all__ = ["BodyLimitMiddleware", "RequestIdMiddleware"]
+__all__ = ["AllowListMiddleware", "BodyLimitMiddleware", "RequestIdMiddleware"]
 
 
 class _BodyTooLarge(Exception):
@@ -129,3 +129,39 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
+
+
+class AllowListMiddleware:
+    """Refuses clients outside the configured networks before anything else is read.
+
+    The peer address of the TCP connection is used; ``X-Forwarded-For`` is not trusted."""
+
+    def __init__(self, app: ASGIApp, networks: list) -> None:  # type: ignore[type-arg]
+        self.app = app
+        self.networks = networks
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = (scope.get("client") or ("", 0))[0]
+            if not self._allowed(host):
+                await _send_json(
+                    send,
+                    403,
+                    {
+                        "error": {
+                            "code": "ip_not_allowed",
+                            "message": "this client address is not in FACEGATE_ALLOWED_CIDRS",
+                        }
+                    },
+                )
+                return
+        await self.app(scope, receive, send)
+
+    def _allowed(self, host: str) -> bool:
+        import ipaddress
+
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(address in net for net in self.networks)

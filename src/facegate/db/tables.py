@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -19,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ApiToken", "Base", "Consent", "FaceTemplate", "Subject", "Task"]
+__all__ = ["ApiToken", "Base", "Consent", "FaceTemplate", "RateBucket", "Subject", "Task"]
 
 
 class Base(DeclarativeBase):
@@ -123,3 +124,14 @@ class FaceTemplate(Base):
     vector: Mapped[bytes] = mapped_column(LargeBinary)  # 128 float32, little-endian
     photo_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RateBucket(Base):
+    """A token bucket per API token, in the shared database so that every API process draws
+    from the same bucket."""
+
+    __tablename__ = "rate_buckets"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated: Mapped[float] = mapped_column(Float)  # epoch seconds
