@@ -57,6 +57,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
     services = build_services(settings)
+    services.record_startup("worker")
     worker = services.attach_worker()
     worker.setup()
     services.maintain()
@@ -70,12 +71,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_tokens(args: argparse.Namespace) -> int:
+    from facegate.audit import Auditor
     from facegate.db import make_database
     from facegate.db import queries as q
     from facegate.tokens import SCOPES, generate_token, secret_digest
 
     settings = _settings()
     db = make_database(str(settings.database_url))
+    auditor = Auditor(db, settings.key_dir, mirror=settings.audit_mirror)
     if args.tokens_cmd == "create":
         scopes = sorted({s.strip() for s in args.scopes.split(",") if s.strip()})
         unknown = set(scopes) - SCOPES
@@ -92,6 +95,13 @@ def cmd_tokens(args: argparse.Namespace) -> int:
                 tenant=args.tenant,
                 scopes=scopes,
             )
+        auditor.record(
+            "token.created",
+            actor="cli",
+            tenant=args.tenant,
+            objects={"key_id": new.key_id},
+            details={"name": args.name, "scopes": scopes},
+        )
         print(new.token)
         print(
             f"# key id {new.key_id}, tenant {args.tenant}, scopes {','.join(scopes)}. "
@@ -119,6 +129,7 @@ def cmd_tokens(args: argparse.Namespace) -> int:
     if not done:
         print(f"error: no active token with key id {args.key_id}", file=sys.stderr)
         return 1
+    auditor.record("token.revoked", actor="cli", objects={"key_id": args.key_id})
     print(f"revoked {args.key_id}")
     return 0
 
@@ -173,6 +184,14 @@ def cmd_subjects(args: argparse.Namespace) -> int:
             consent=fields,
         )
         view = registry.subject_view(services.db, tenant=tenant, subject_id=subject.id)
+        if services.auditor is not None:
+            services.auditor.record(
+                "subject.enrolled",
+                actor="cli",
+                tenant=tenant,
+                objects={"subject_id": subject.id},
+                details={"evidence_sha256": evidence, "scope": sorted(fields.scope)},
+            )
     elif args.subjects_cmd == "list":
         view = registry.list_subjects(services.db, tenant=tenant, page=args.page, page_size=50)
     elif args.subjects_cmd == "show":
@@ -185,7 +204,40 @@ def cmd_subjects(args: argparse.Namespace) -> int:
             subject_id=args.subject_id,
             channel=args.channel,
         )
+        if services.auditor is not None:
+            services.auditor.record(
+                "subject.withdrawn",
+                actor="cli",
+                tenant=tenant,
+                objects={"subject_id": args.subject_id},
+                details={"channel": args.channel},
+            )
     print(json.dumps(view, indent=2, default=str))
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from facegate.audit import Auditor
+    from facegate.db import make_database
+
+    settings = _settings()
+    auditor = Auditor(make_database(str(settings.database_url)), settings.key_dir)
+    if args.audit_cmd == "verify":
+        if args.checkpoint:
+            result = auditor.verify_checkpoint(json.loads(Path(args.checkpoint).read_text()))
+        else:
+            result = auditor.verify()
+        print(json.dumps(result.to_dict(), indent=2))
+        return 0 if result.ok else 1
+    if args.audit_cmd == "export":
+        for event in auditor.events(since=args.since):
+            print(json.dumps(event, sort_keys=True, default=str))
+        return 0
+    checkpoint = auditor.checkpoint()
+    text = json.dumps(checkpoint, indent=2)
+    if args.output:
+        Path(args.output).write_text(text)
+    print(text)
     return 0
 
 
@@ -266,6 +318,16 @@ def build_parser() -> argparse.ArgumentParser:
     for sp in (e, lst, sh, w):
         sp.add_argument("--tenant", default="default")
     p.set_defaults(func=cmd_subjects)
+
+    p = sub.add_parser("audit", help="verify, export and checkpoint the audit log")
+    asub = p.add_subparsers(dest="audit_cmd", required=True)
+    v = asub.add_parser("verify", help="recompute the chain; exit 1 naming the first bad event")
+    v.add_argument("--checkpoint", help="also prove the log still extends this checkpoint")
+    x = asub.add_parser("export", help="events as JSON lines")
+    x.add_argument("--since", help="ISO 8601 time, e.g. 2026-11-01")
+    c = asub.add_parser("checkpoint", help="print (and save) a signed checkpoint")
+    c.add_argument("-o", "--output")
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("cleanup", help="requeue lost tasks, delete expired outputs; print a report")
     p.set_defaults(func=cmd_cleanup)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from huey.consumer import Consumer
 
+from facegate.audit import Auditor
 from facegate.biometrics import Biometrics
 from facegate.db import Database, make_database
 from facegate.maintenance import MaintenanceReport, run_maintenance
@@ -36,6 +38,7 @@ class Services:
     notifier: TaskNotifier = field(default_factory=TaskNotifier)
     biometrics: Biometrics = field(default_factory=Biometrics)  # loaded on first use
     screen: ContentScreen | None = None
+    auditor: Auditor | None = None
     worker: Worker | None = None
     consumer: Consumer | None = None
     _setup_thread: threading.Thread | None = field(default=None, repr=False)
@@ -52,15 +55,47 @@ class Services:
                 on_finish=self.notifier.notify,
                 biometrics=self.biometrics,
                 screen=self.screen,
+                auditor=self.auditor,
             )
             self.queue.bind(self.worker.execute, self.maintain)
         return self.worker
+
+    def safety_settings(self) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "engine": s.engine,
+            "consent_enforcement": s.consent_enforcement,
+            "consent_match_threshold": s.consent_match_threshold,
+            "require_target_consent": s.require_target_consent,
+            "nsfw_detector": s.nsfw_detector,
+            "nsfw_thresholds": dict(sorted(s.nsfw_thresholds.items())),
+            "nsfw_review_band": s.nsfw_review_band,
+            "review_enabled": s.review_enabled,
+        }
+
+    def record_startup(self, role: str) -> None:
+        if self.auditor is not None:
+            self.auditor.record_startup(role, self.safety_settings())
 
     def maintain(self) -> MaintenanceReport:
         report = run_maintenance(
             settings=self.settings, db=self.db, store=self.store, enqueue=self.queue.enqueue
         )
         report.consents_expired = expire_consents(db=self.db, store=self.store)
+        if self.auditor is not None:
+            for sid in report.consents_expired:
+                self.auditor.record("subject.expired", objects={"subject_id": sid})
+            for tid in report.requeued:
+                self.auditor.record(
+                    "task.requeued", objects={"task_id": tid}, details={"reason": "lease expired"}
+                )
+            for tid in report.failed:
+                self.auditor.record(
+                    "task.failed", objects={"task_id": tid}, details={"error_code": "worker_lost"}
+                )
+            if any(report.to_dict().values()):
+                self.auditor.record("cleanup.run", details=report.to_dict())
+            self.auditor.maybe_checkpoint(self.settings)
         if any(report.to_dict().values()):
             log.info("maintenance: %s", report.to_dict())
         return report
@@ -101,11 +136,13 @@ class Services:
 
 def build_services(settings: Settings) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = make_database(str(settings.database_url))
     return Services(
         settings=settings,
-        db=make_database(str(settings.database_url)),
+        db=db,
         store=LocalBlobStore(settings.blob_dir),
         queue=TaskQueue(settings),
         metrics=Metrics(),
         screen=make_screen(settings),
+        auditor=Auditor(db, settings.key_dir, mirror=settings.audit_mirror),
     )

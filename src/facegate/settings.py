@@ -91,6 +91,11 @@ class Settings(BaseSettings):
         default=None, description="default: loopback only when bound to loopback, else any"
     )
 
+    # audit and retention (issue 6)
+    audit_mirror: Path | None = Field(default=None, description="JSON-lines copy of the log")
+    audit_retention_days: int = 180
+    checkpoint_interval_s: int = 3600
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if self.database_url is None:
@@ -120,6 +125,10 @@ class Settings(BaseSettings):
                 return None
             cidrs = ["127.0.0.0/8", "::1/128"]
         return [ip_network(c, strict=False) for c in cidrs]
+
+    @property
+    def key_dir(self) -> Path:
+        return self.data_dir / "keys"
 
     @property
     def blob_dir(self) -> Path:

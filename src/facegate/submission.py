@@ -40,6 +40,8 @@ class Submission:
     options: dict[str, Any]
     idempotency_key: str | None = None
     source_subject_id: str | None = None
+    client_ip: str | None = None
+    request_id: str | None = None
 
 
 def parse_swap_options(
@@ -153,6 +155,13 @@ def submit_task(services: Services, sub: Submission) -> tuple[Task, bool]:
                 **row["report"],
                 "consent": {"enforcement": "biometric", "source": refusal.code},
             }
+        _audit(
+            services,
+            sub,
+            "task.rejected",
+            task,
+            {"error_code": refusal.code, "stage": "submission", "inputs_stored": False},
+        )
         return task, True
 
     written: list[str] = []
@@ -177,8 +186,29 @@ def submit_task(services: Services, sub: Submission) -> tuple[Task, bool]:
         for key in written:
             services.store.delete(key)
         raise
+    _audit(services, sub, "task.submitted", task, {"options": sub.options})
     services.queue.enqueue(task.id)  # if this fails, maintenance re-sends queued tasks
     return task, True
+
+
+def _audit(
+    services: Services, sub: Submission, kind: str, task: Task, details: dict[str, Any]
+) -> None:
+    if services.auditor is None:
+        return
+    services.auditor.record(
+        kind,
+        actor=sub.token_key_id,
+        tenant=sub.tenant,
+        client_ip=sub.client_ip,
+        request_id=sub.request_id,
+        objects={"task_id": task.id, "source_subject_id": sub.source_subject_id},
+        details={
+            "source_sha256": task.source_sha256,
+            "target_sha256": task.target_sha256,
+            **details,
+        },
+    )
 
 
 def _consent_refusal(services: Services, sub: Submission) -> ConsentDecision | None:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from facegate.audit import Auditor
 from facegate.biometrics import Biometrics
 from facegate.db import Database
 from facegate.db import queries as q
@@ -74,6 +75,7 @@ class Worker:
         on_finish: Callable[[str], None] | None = None,
         biometrics: Biometrics | None = None,
         screen: ContentScreen | None = None,
+        auditor: Auditor | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -86,6 +88,7 @@ class Worker:
                 f"refusing to run the {processor.name!r} engine with consent enforcement off"
             )
         self.screen = screen
+        self.auditor = auditor
         self.biometrics = None
         if settings.consent_enforcement == "biometric":
             self.biometrics = biometrics or Biometrics()
@@ -119,6 +122,16 @@ class Worker:
             ):
                 log.info("task %s not claimable (taken, canceled or finished)", task_id)
                 return
+            task = q.get_task(s, task_id=task_id)
+            tenant = task.tenant if task else None
+        if self.auditor is not None:
+            self.auditor.record(
+                "task.started",
+                actor=f"worker:{worker_id}",
+                tenant=tenant,
+                objects={"task_id": task_id},
+                details={"attempt": task.attempts if task else None},
+            )
         with _Heartbeat(self.db, task_id, worker_id, self.settings.lease_s):
             try:
                 self._run_claimed(task_id, worker_id)
@@ -239,6 +252,25 @@ class Worker:
         if final:
             for key in uploads:
                 self.store.delete(key)
+        if self.auditor is not None:
+            report = outcome.report or {}
+            self.auditor.record(
+                f"task.{outcome.status}",
+                actor=f"worker:{worker_id}",
+                tenant=task.tenant if task else None,
+                objects={
+                    "task_id": task_id,
+                    "source_subject_id": task.source_subject_id if task else None,
+                },
+                details={
+                    "error_code": outcome.error_code,
+                    "consent": report.get("consent"),
+                    "safety": report.get("safety"),
+                    "faces_replaced": report.get("faces_replaced"),
+                    "result_sha256": extra.get("result_sha256"),
+                    "inputs_deleted": final,
+                },
+            )
         if self.on_finish is not None:
             self.on_finish(task_id)
 

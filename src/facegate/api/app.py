@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from facegate import __version__
 from facegate.api.middleware import AllowListMiddleware, BodyLimitMiddleware, RequestIdMiddleware
-from facegate.api.routes import health, review, subjects, tasks
+from facegate.api.routes import audit, health, review, subjects, tasks
 from facegate.errors import FaceGateError
 from facegate.limits import LimitExceeded
 from facegate.service import Services, build_services
@@ -42,6 +42,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services.record_startup("api+worker" if with_worker else "api")
         if with_worker:
             services.start_consumer(in_process=True, background_setup=True)
         try:
@@ -101,6 +102,7 @@ def create_app(
     app.include_router(tasks.router)
     app.include_router(subjects.router)
     app.include_router(review.router)
+    app.include_router(audit.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     networks = settings.client_networks()
     if networks is None:

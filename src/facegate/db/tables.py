@@ -20,7 +20,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ApiToken", "Base", "Consent", "FaceTemplate", "RateBucket", "Subject", "Task"]
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "Consent",
+    "FaceTemplate",
+    "RateBucket",
+    "Subject",
+    "Task",
+]
 
 
 class Base(DeclarativeBase):
@@ -135,3 +144,24 @@ class RateBucket(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     tokens: Mapped[float] = mapped_column(Float)
     updated: Mapped[float] = mapped_column(Float)  # epoch seconds
+
+
+class AuditEvent(Base):
+    """Append-only (database triggers refuse UPDATE and DELETE) and hash-chained:
+    ``hash = sha256(prev_hash || canonical_json(event))``, ``mac = HMAC(server key, hash)``.
+    ``prev_hash`` is unique, so two writers can never fork the chain."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(40), index=True)  # ISO 8601 UTC
+    kind: Mapped[str] = mapped_column(String(60), index=True)
+    actor: Mapped[str] = mapped_column(String(60))
+    tenant: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    client_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    objects: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64))

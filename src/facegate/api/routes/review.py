@@ -88,6 +88,16 @@ def decide(
             requeue = True
     for key in doomed:
         services.store.delete(key)
+    if services.auditor is not None:
+        services.auditor.record(
+            "task.reviewed",
+            actor=caller.key_id,
+            tenant=caller.tenant,
+            client_ip=caller.client_ip,
+            request_id=caller.request_id,
+            objects={"task_id": task_id},
+            details={"decision": body.decision, "stage": review["stage"], "note": body.note},
+        )
     if requeue:
         services.queue.enqueue(task_id)
     with services.db.session() as s:

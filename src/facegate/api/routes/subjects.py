@@ -129,6 +129,20 @@ async def create_subject(
         )
     )
     view = subject_view(services.db, tenant=caller.tenant, subject_id=subject.id)
+    if services.auditor is not None:
+        services.auditor.record(
+            "subject.enrolled",
+            actor=caller.key_id,
+            tenant=caller.tenant,
+            client_ip=caller.client_ip,
+            request_id=caller.request_id,
+            objects={"subject_id": subject.id},
+            details={
+                "photo_sha256s": hashes,
+                "evidence_sha256": evidence,
+                "scope": sorted(fields.scope),
+            },
+        )
     return JSONResponse(SubjectOut.model_validate(view).model_dump(mode="json"), status_code=201)
 
 
@@ -161,6 +175,16 @@ def _withdraw(
         subject_id=subject_id,
         channel=channel,
     )
+    if services.auditor is not None:
+        services.auditor.record(
+            "subject.withdrawn",
+            actor=caller.key_id,
+            tenant=caller.tenant,
+            client_ip=caller.client_ip,
+            request_id=caller.request_id,
+            objects={"subject_id": subject_id},
+            details={"channel": channel, "tombstone": view.get("tombstone")},
+        )
     return SubjectOut.model_validate(view)
 
 

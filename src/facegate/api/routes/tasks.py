@@ -97,6 +97,8 @@ async def _submit(
         options=options,
         idempotency_key=(idempotency_key or None),
         source_subject_id=(source_subject_id or None),
+        client_ip=caller.client_ip,
+        request_id=caller.request_id,
     )
     return await run_in_threadpool(submit_task, services, sub)
 
@@ -291,4 +293,16 @@ def delete_task(
         row.updated_at = q.now()
     delete_uploads(services.db, services.store, task_id)
     task = _get_own_task(services, caller.tenant, task_id)
+    if services.auditor is not None:
+        services.auditor.record(
+            "task.canceled"
+            if task.status == TaskStatus.CANCELED and task.started_at is None
+            else "task.deleted",
+            actor=caller.key_id,
+            tenant=caller.tenant,
+            client_ip=caller.client_ip,
+            request_id=caller.request_id,
+            objects={"task_id": task_id},
+            details={"status": task.status},
+        )
     return task_out(request, task)
