@@ -241,6 +241,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_webhooks(args: argparse.Namespace) -> int:
+    from facegate.webhooks import tenant_secret
+
+    print(tenant_secret(_settings(), args.tenant))
+    return 0
+
+
 def cmd_cleanup(args: argparse.Namespace) -> int:
     from facegate.service import build_services
 
@@ -328,6 +335,12 @@ def build_parser() -> argparse.ArgumentParser:
     c = asub.add_parser("checkpoint", help="print (and save) a signed checkpoint")
     c.add_argument("-o", "--output")
     p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("webhooks", help="the signing secret of a tenant's webhooks")
+    wsub = p.add_subparsers(dest="webhooks_cmd", required=True)
+    ws = wsub.add_parser("secret", help="print the tenant's HMAC secret")
+    ws.add_argument("--tenant", default="default")
+    p.set_defaults(func=cmd_webhooks)
 
     p = sub.add_parser("cleanup", help="requeue lost tasks, delete expired outputs; print a report")
     p.set_defaults(func=cmd_cleanup)

@@ -54,11 +54,31 @@ class TaskQueue:
             if self._maintenance is not None:
                 self._maintenance()
 
+        @self.huey.task(name="facegate.deliver_webhook")
+        def deliver_webhook(task_id: str, attempt: int, first_at: float) -> None:
+            if self._deliverer is None:
+                raise RuntimeError("this process has no webhook deliverer bound")
+            self._deliverer(task_id, attempt, first_at)
+
         self._process_task = process_task
+        self._deliver_webhook = deliver_webhook
+        self._deliverer: Callable[[str, int, float], None] | None = None
 
     def bind(self, runner: Callable[[str], None], maintenance: Callable[[], None]) -> None:
         self._runner = runner
         self._maintenance = maintenance
+
+    def bind_webhooks(self, deliverer: Callable[[str, int, float], None]) -> None:
+        self._deliverer = deliverer
+
+    def enqueue_webhook(
+        self, task_id: str, attempt: int, first_at: float, delay: float = 0.0
+    ) -> None:
+        if delay > 0:
+            self._deliver_webhook.schedule((task_id, attempt, first_at), delay=delay)
+        else:
+            self._deliver_webhook(task_id, attempt, first_at)
+        self.wakeup.set()
 
     def enqueue(self, task_id: str) -> None:
         self._process_task(task_id)

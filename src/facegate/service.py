@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,7 @@ from huey.consumer import Consumer
 from facegate.audit import Auditor
 from facegate.biometrics import Biometrics
 from facegate.db import Database, make_database
+from facegate.db import queries as q
 from facegate.maintenance import MaintenanceReport, run_maintenance
 from facegate.metrics import Metrics
 from facegate.notify import TaskNotifier
@@ -21,6 +23,8 @@ from facegate.screening import ContentScreen, make_screen
 from facegate.settings import Settings
 from facegate.storage import LocalBlobStore
 from facegate.swap.registry import make_processor
+from facegate.types import FINAL_STATUSES
+from facegate.webhooks import deliver
 from facegate.worker import Worker
 
 __all__ = ["Services", "build_services"]
@@ -52,13 +56,40 @@ class Services:
                 store=self.store,
                 processor=make_processor(self.settings),
                 metrics=self.metrics,
-                on_finish=self.notifier.notify,
+                on_finish=self.task_finished,
                 biometrics=self.biometrics,
                 screen=self.screen,
                 auditor=self.auditor,
             )
             self.queue.bind(self.worker.execute, self.maintain)
+            self.queue.bind_webhooks(self.deliver_webhook)
         return self.worker
+
+    def task_finished(self, task_id: str) -> None:
+        """Wake local waiters; queue the webhook of a task that reached a final state."""
+        self.notifier.notify(task_id)
+        with self.db.session() as s:
+            task = q.get_task(s, task_id=task_id)
+            wanted = (
+                task is not None
+                and task.status in FINAL_STATUSES
+                and bool(task.options.get("callback_url"))
+            )
+        if wanted:
+            self.queue.enqueue_webhook(task_id, 1, time.time())
+
+    def deliver_webhook(self, task_id: str, attempt: int, first_at: float) -> None:
+        delay = deliver(
+            settings=self.settings, db=self.db, task_id=task_id, attempt=attempt, first_at=first_at
+        )
+        if delay is not None:
+            self.queue.enqueue_webhook(task_id, attempt + 1, first_at, delay=delay)
+        if self.auditor is not None:
+            self.auditor.record(
+                "webhook.attempt",
+                objects={"task_id": task_id},
+                details={"attempt": attempt, "retry_in_s": delay},
+            )
 
     def safety_settings(self) -> dict[str, Any]:
         s = self.settings

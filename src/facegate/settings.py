@@ -96,6 +96,15 @@ class Settings(BaseSettings):
     audit_retention_days: int = 180
     checkpoint_interval_s: int = 3600
 
+    # webhooks (issue 6)
+    webhook_allowed_cidrs: list[str] = Field(
+        default_factory=list,
+        description="private/loopback networks that callback_url may target (SSRF guard)",
+    )
+    webhook_timeout_s: float = 5.0
+    webhook_backoff_s: float = 2.0
+    webhook_max_s: float = 3600.0
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if self.database_url is None:

@@ -20,6 +20,7 @@ from facegate.images import media_type_for
 from facegate.service import Services
 from facegate.submission import Submission, parse_swap_options, submit_task
 from facegate.types import FINAL_STATUSES, TaskStatus
+from facegate.webhooks import validate_callback_url
 from facegate.worker import delete_uploads
 
 __all__ = ["router"]
@@ -85,7 +86,14 @@ async def _submit(
     options: dict,
     idempotency_key: str | None,
     source_subject_id: str | None,
+    callback_url: str | None = None,
 ) -> tuple[Task, bool]:
+    if callback_url:
+        options = {
+            **options,
+            "callback_url": validate_callback_url(callback_url, services.settings),
+            "base_url": str(request.base_url),
+        }
     limit = services.settings.max_upload_bytes
     source = await source_image.read(limit + 1)
     target = await target_image.read(limit + 1)
@@ -129,6 +137,10 @@ def _options(
 
 
 OptionsDep = Annotated[dict, Depends(_options)]
+CallbackField = Annotated[
+    str | None,
+    Form(description="http(s) URL to POST the final task state to (signed; see docs)"),
+]
 SubjectField = Annotated[
     str | None,
     Form(description="the enrolled subject whose face is the source (required by consent)"),
@@ -144,6 +156,7 @@ async def create_task(
     target_image: FormImage,
     options: OptionsDep,
     source_subject_id: SubjectField = None,
+    callback_url: CallbackField = None,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
     """Queue a face swap. Answers 202 at once; poll ``status_url``."""
@@ -156,6 +169,7 @@ async def create_task(
         options,
         idempotency_key,
         source_subject_id,
+        callback_url,
     )
     out = task_out(request, task)
     body = TaskAccepted(
@@ -173,6 +187,7 @@ async def process_sync(
     target_image: FormImage,
     options: OptionsDep,
     source_subject_id: SubjectField = None,
+    callback_url: CallbackField = None,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
     """Submit and wait up to ``FACEGATE_SYNC_WAIT_S``: 200 with the final state, or 202 with
@@ -186,6 +201,7 @@ async def process_sync(
         options,
         idempotency_key,
         source_subject_id,
+        callback_url,
     )
     deadline = time.monotonic() + services.settings.sync_wait_s
     delay = 0.005
