@@ -10,12 +10,14 @@ Events carry pseudonymous ids and hashes only: no images, no templates, never a 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
 import os
 import secrets
+import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -55,13 +57,25 @@ def _row_event(row: AuditEvent) -> dict[str, Any]:
 
 
 def _load_or_create_key(path: Path, make: Any) -> bytes:
-    if path.exists():
-        return path.read_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = make()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    """Read a key file, creating it first if needed. Safe when several processes start at
+    once: the key is written to a private temporary file and published with an atomic link,
+    and everyone reads back whichever key won."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key-")
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(make())
+                fh.flush()
+                os.fsync(fh.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
+    data = path.read_bytes()
+    if not data:
+        raise RuntimeError(f"key file {path} is empty")
     return data
 
 
