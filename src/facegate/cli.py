@@ -248,6 +248,32 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    from facegate.provenance.keys import init_c2pa_keys
+
+    settings = _settings()
+    folder = settings.c2pa_dir or settings.key_dir / "c2pa"
+    if (folder / "signer.key").exists() and not args.force:
+        print(f"error: {folder}/signer.key exists; use --force to replace it", file=sys.stderr)
+        return 1
+    paths = init_c2pa_keys(folder, organisation=args.organisation)
+    for name, path in paths.items():
+        print(f"{name}: {path}")
+    print("Outputs are now C2PA-signed. Give root.pem to whoever verifies them.")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from facegate.db import make_database
+    from facegate.provenance.verify import verify_file
+
+    settings = _settings()
+    db = make_database(str(settings.database_url)) if settings.data_dir.exists() else None
+    report = verify_file(Path(args.file).read_bytes(), settings=settings, db=db, tenant=args.tenant)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
 def cmd_cleanup(args: argparse.Namespace) -> int:
     from facegate.service import build_services
 
@@ -341,6 +367,18 @@ def build_parser() -> argparse.ArgumentParser:
     ws = wsub.add_parser("secret", help="print the tenant's HMAC secret")
     ws.add_argument("--tenant", default="default")
     p.set_defaults(func=cmd_webhooks)
+
+    p = sub.add_parser("keys", help="create the C2PA signing key and certificate chain")
+    ksub = p.add_subparsers(dest="keys_cmd", required=True)
+    ki = ksub.add_parser("init")
+    ki.add_argument("--organisation", default="FaceGate operator")
+    ki.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_keys)
+
+    p = sub.add_parser("verify", help="report the provenance marks of an image file")
+    p.add_argument("file")
+    p.add_argument("--tenant", default="default")
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("cleanup", help="requeue lost tasks, delete expired outputs; print a report")
     p.set_defaults(func=cmd_cleanup)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 
 from facegate.errors import FaceGateError
-from facegate.images import decode_image, encode_image
+from facegate.images import decode_image
 from facegate.pipeline import StageTimer, run_pipeline
+from facegate.provenance.stamp import Stamper
 from facegate.settings import Settings
 from facegate.submission import parse_swap_options
 from facegate.swap.base import SwapOptions
@@ -60,12 +62,17 @@ def swap_files(
         "png": "PNG",
         "webp": "WEBP",
     }.get(output_path.suffix.lower()[1:], target.format)
-    with timer.stage("encode"):
-        data = encode_image(outcome.image, fmt, quality=settings.jpeg_quality)
+    content_id = secrets.token_hex(8)
+    with timer.stage("provenance"):
+        stamped = Stamper(settings).stamp(
+            outcome.image, content_id=content_id, fmt=fmt, tenant="local"
+        )
+    data = stamped.data
     tmp = output_path.with_name(f".{output_path.name}.part")
     tmp.write_bytes(data)
     tmp.replace(output_path)
     report = dict(outcome.report)
     report["timings_ms"] = {**report.get("timings_ms", {}), **timer.timings_ms}
     report["output"] = str(output_path)
+    report["provenance"] = stamped.report
     return report

@@ -105,10 +105,26 @@ class Settings(BaseSettings):
     webhook_backoff_s: float = 2.0
     webhook_max_s: float = 3600.0
 
+    # provenance (issue 5)
+    provider_code: str = Field(default="FaceGate", description="ContentProducer in the AIGC label")
+    label_text: str = "AI生成"
+    label_text_en: str = Field(default="AI-generated", description="empty: Chinese text only")
+    label_position: Literal[
+        "bottom-right", "bottom-left", "top-right", "top-left", "bottom", "top"
+    ] = "bottom-right"
+    label_off_tenants: list[str] = Field(
+        default_factory=list,
+        description="tenants whose user agreement covers delivery without the visible label "
+        "(recorded in every task's audit event; all other marks stay)",
+    )
+    c2pa_dir: Path | None = Field(default=None, description="default <data_dir>/keys/c2pa")
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if self.database_url is None:
             self.database_url = f"sqlite:///{(self.data_dir / 'facegate.db').resolve()}"
+        if self.c2pa_dir is None:
+            self.c2pa_dir = self.data_dir / "keys" / "c2pa"
         if self.nsfw_model_dir is None:
             self.nsfw_model_dir = self.data_dir / "models"
         if self.queue_url is None:

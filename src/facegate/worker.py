@@ -23,9 +23,9 @@ from facegate.biometrics import Biometrics
 from facegate.db import Database
 from facegate.db import queries as q
 from facegate.enforcement import ConsentCheck
-from facegate.images import encode_image
 from facegate.metrics import Metrics
 from facegate.pipeline import PipelineOutcome, StageTimer, run_pipeline
+from facegate.provenance.stamp import Stamper
 from facegate.screening import ContentScreen
 from facegate.settings import Settings
 from facegate.storage import BlobStore, array_from_bytes, new_key
@@ -89,6 +89,7 @@ class Worker:
             )
         self.screen = screen
         self.auditor = auditor
+        self.stamper = Stamper(settings)
         self.biometrics = None
         if settings.consent_enforcement == "biometric":
             self.biometrics = biometrics or Biometrics()
@@ -166,6 +167,7 @@ class Worker:
                 )
             output_format = task.options.get("output_format") or task.target_format
             stored_timings = dict((task.report or {}).get("timings_ms", {}))
+            tenant = task.tenant
             review = (task.report or {}).get("review") or {}
             inputs_approved = (
                 review.get("decision") == "approve" and review.get("stage") == "inputs"
@@ -199,10 +201,13 @@ class Worker:
         if review:
             outcome.report["review"] = review
         if outcome.image is not None:
-            with timer.stage("encode"):
-                data = encode_image(
-                    outcome.image, output_format, quality=self.settings.jpeg_quality
+            with timer.stage("provenance"):
+                stamped = self.stamper.stamp(
+                    outcome.image, content_id=task_id, fmt=output_format, tenant=tenant
                 )
+            data = stamped.data
+            outcome.report["provenance"] = stamped.report
+            timer.timings_ms.update({f"provenance_{k}": v for k, v in stamped.timings_ms.items()})
             key = new_key("results", output_format.lower().replace("jpeg", "jpg"))
             with timer.stage("store"):
                 self.store.put(key, data)

@@ -75,7 +75,7 @@ def test_consenting_person_is_swapped(classic_client, tokens) -> None:
         "detect",
         "landmarks",
         "swap",
-        "encode",
+        "provenance",
     }
     image = Image.open(
         io.BytesIO(classic_client.get(done["result_url"], headers=auth(tokens["process"])).content)

@@ -40,7 +40,7 @@ def test_task_lifecycle(client, make_token) -> None:
     done = wait_for_status(client, token, body["task_id"])
     assert done["status"] == "succeeded", done
     assert done["report"]["engine"] == "test-only"
-    assert set(done["report"]["timings_ms"]) >= {"decode", "load", "engine", "encode"}
+    assert set(done["report"]["timings_ms"]) >= {"decode", "load", "engine", "provenance"}
     result = client.get(done["result_url"], headers=auth(token))
     assert result.status_code == 200
     assert result.headers["content-type"] == "image/jpeg"

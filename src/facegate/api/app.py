@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from facegate import __version__
 from facegate.api.middleware import AllowListMiddleware, BodyLimitMiddleware, RequestIdMiddleware
-from facegate.api.routes import audit, health, review, subjects, tasks
+from facegate.api.routes import audit, health, provenance, review, subjects, tasks
 from facegate.errors import FaceGateError
 from facegate.limits import LimitExceeded
 from facegate.service import Services, build_services
@@ -103,6 +103,7 @@ def create_app(
     app.include_router(subjects.router)
     app.include_router(review.router)
     app.include_router(audit.router)
+    app.include_router(provenance.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     networks = settings.client_networks()
     if networks is None:

@@ -53,6 +53,10 @@ def ready(services: ServicesDep) -> JSONResponse:
             "error": screen.error,
         }
         ok = False
+    from facegate.provenance.c2pa_sign import C2paSigner
+
+    signer = C2paSigner(services.settings.c2pa_dir or services.settings.key_dir / "c2pa")
+    checks["c2pa"] = "on" if signer.configured else "off (no key: run `facegate keys init`)"
     worker = services.worker
     if worker is None:
         checks["engine"] = "not in this process (run `facegate worker`)"

@@ -1,0 +1,1 @@
+"""Provenance: visible label, invisible watermark, implicit metadata, C2PA; and verification."""
