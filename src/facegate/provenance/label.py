@@ -76,7 +76,7 @@ def draw_label(
     image = Image.fromarray(pixels).convert("RGBA")
     overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
-    draw.rounded_rectangle((x, y, x + box_w, y + box_h), radius=pad, fill=(0, 0, 0, 170))
+    draw.rounded_rectangle((x, y, x + box_w - 1, y + box_h - 1), radius=pad, fill=(0, 0, 0, 170))
     draw.text((x + pad - left, y + pad - top), text, font=font, fill=(255, 255, 255, 255))
     out = Image.alpha_composite(image, overlay).convert("RGB")
     return np.asarray(out), LabelBox(text, (x, y, box_w, box_h), ink_h)

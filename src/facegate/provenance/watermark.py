@@ -12,6 +12,7 @@ CRC holds *and* the votes agree strongly, so unmarked images are not "found".
 from __future__ import annotations
 
 import binascii
+import itertools
 from dataclasses import dataclass
 
 import cv2
@@ -25,6 +26,7 @@ BLOCK = 4
 STRENGTH = 24.0
 MESSAGE_BITS = 80
 MIN_AGREEMENT = 0.62  # mean share of votes for the winning bit; unmarked images sit near 0.5
+CORRECTABLE_FROM = 6  # candidates for soft-decision correction
 _KEY = 0xFACE6A7E
 
 
@@ -93,6 +95,27 @@ def embed(image: np.ndarray, content_id: int) -> np.ndarray:
     return cv2.cvtColor(out, cv2.COLOR_YCrCb2RGB)
 
 
+def _crc_ok(bits: np.ndarray) -> tuple[int, bool]:
+    value = int("".join(map(str, bits)), 2)
+    content_id, crc = value >> 16, value & 0xFFFF
+    return content_id, binascii.crc_hqx(content_id.to_bytes(8, "big"), 0xFFFF) == crc
+
+
+def _decode_with_correction(bits: np.ndarray, confidence: np.ndarray) -> tuple[int, bool]:
+    """Soft decision: if the CRC fails, flip up to two of the six least confident bits."""
+    content_id, ok = _crc_ok(bits)
+    if ok:
+        return content_id, True
+    weakest = np.argsort(confidence)[:CORRECTABLE_FROM]
+    for combo in [*[(i,) for i in weakest], *itertools.combinations(weakest, 2)]:
+        trial = bits.copy()
+        trial[list(combo)] ^= 1
+        content_id, ok = _crc_ok(trial)
+        if ok:
+            return content_id, True
+    return 0, False
+
+
 @dataclass(frozen=True)
 class WatermarkReading:
     found: bool
@@ -110,12 +133,10 @@ def extract(image: np.ndarray, expected: int | None = None) -> WatermarkReading:
     share = ones / total
     bits = (share > 0.5).astype(np.int64)
     agreement = float(np.mean(np.maximum(share, 1 - share)))
-    value = int("".join(map(str, bits)), 2)
-    content_id, crc = value >> 16, value & 0xFFFF
-    valid = binascii.crc_hqx(content_id.to_bytes(8, "big"), 0xFFFF) == crc
+    content_id, valid = _decode_with_correction(bits, np.abs(share - 0.5))
     errors = None
     if expected is not None:
-        errors = int(np.sum(bits != _message_bits(expected)))
+        errors = int(np.sum(bits != _message_bits(expected)))  # before correction
     degenerate = bool(bits.min() == bits.max())  # a flat image votes one way everywhere
     found = valid and agreement >= MIN_AGREEMENT and not degenerate
     return WatermarkReading(found, content_id if found else None, round(agreement, 4), errors)
