@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -90,3 +90,25 @@ def require_scope(scope: str):  # type: ignore[no-untyped-def]
 ProcessCaller = Annotated[Caller, Depends(require_scope("process"))]
 SubjectsCaller = Annotated[Caller, Depends(require_scope("subjects"))]
 ReviewCaller = Annotated[Caller, Depends(require_scope("review"))]
+AdminCaller = Annotated[Caller, Depends(require_scope("admin"))]
+
+
+def record_for(
+    services: Services,
+    caller: Caller,
+    kind: str,
+    *,
+    objects: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """An audit event for an API call: who (token key id), tenant, client address, request id."""
+    if services.auditor is not None:
+        services.auditor.record(
+            kind,
+            actor=caller.key_id,
+            tenant=caller.tenant,
+            client_ip=caller.client_ip,
+            request_id=caller.request_id,
+            objects=objects,
+            details=details,
+        )

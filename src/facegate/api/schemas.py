@@ -7,7 +7,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["ErrorBody", "ErrorResponse", "SubjectOut", "SubjectPage", "TaskAccepted", "TaskOut"]
+__all__ = [
+    "AUTH_ERRORS",
+    "ErrorBody",
+    "ErrorResponse",
+    "SubjectOut",
+    "SubjectPage",
+    "TaskAccepted",
+    "TaskOut",
+    "error_doc",
+]
 
 
 class ErrorBody(BaseModel):
@@ -84,3 +93,15 @@ class SubjectPage(BaseModel):
     page: int
     page_size: int
     total: int
+
+
+def error_doc(codes: str) -> dict[str, Any]:
+    """An OpenAPI response entry: the error body, with the codes it may carry."""
+    return {"model": ErrorResponse, "description": codes}
+
+
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: error_doc("missing_token, malformed_token"),
+    403: error_doc("invalid_token, token_revoked, insufficient_scope, ip_not_allowed"),
+    429: error_doc("rate_limited (see Retry-After)"),
+}

@@ -7,12 +7,12 @@ suppression.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from facegate.types import BBox, Detection
+from facegate.vision import PerThread
 
 __all__ = ["FaceDetector", "non_max_suppression", "tile_grid"]
 
@@ -50,21 +50,20 @@ class FaceDetector:
     tile_above: int = 1024  # frames whose longer side exceeds this are also searched in tiles
 
     def __post_init__(self) -> None:
-        self._local = threading.local()
+        self._graphs = PerThread(self._build)
+
+    def _build(self):  # type: ignore[no-untyped-def]
+        from mediapipe.python.solutions import face_detection
+
+        return face_detection.FaceDetection(
+            model_selection=1, min_detection_confidence=self.min_confidence
+        )
 
     def setup(self) -> None:
         self._graph()
 
     def _graph(self):  # type: ignore[no-untyped-def]
-        graph = getattr(self._local, "graph", None)
-        if graph is None:
-            from mediapipe.python.solutions import face_detection
-
-            graph = face_detection.FaceDetection(
-                model_selection=1, min_detection_confidence=self.min_confidence
-            )
-            self._local.graph = graph
-        return graph
+        return self._graphs.get()
 
     def _detect_once(self, image: np.ndarray, dx: int = 0, dy: int = 0) -> list[Detection]:
         h, w = image.shape[:2]

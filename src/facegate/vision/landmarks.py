@@ -4,12 +4,12 @@ crop around each detected face so that the cost does not grow with the image siz
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from facegate.types import BBox, Face, HeadPose
+from facegate.vision import PerThread
 
 __all__ = ["FaceMesher", "estimate_pose"]
 
@@ -46,24 +46,24 @@ class FaceMesher:
     crop_scale: float = 1.8
 
     def __post_init__(self) -> None:
-        self._local = threading.local()
+        self._graphs = PerThread(self._build)
+
+    @staticmethod
+    def _build():  # type: ignore[no-untyped-def]
+        from mediapipe.python.solutions import face_mesh
+
+        return face_mesh.FaceMesh(
+            static_image_mode=True,
+            max_num_faces=1,
+            refine_landmarks=True,
+            min_detection_confidence=0.5,
+        )
 
     def setup(self) -> None:
         self._graph()
 
     def _graph(self):  # type: ignore[no-untyped-def]
-        graph = getattr(self._local, "graph", None)
-        if graph is None:
-            from mediapipe.python.solutions import face_mesh
-
-            graph = face_mesh.FaceMesh(
-                static_image_mode=True,
-                max_num_faces=1,
-                refine_landmarks=True,
-                min_detection_confidence=0.5,
-            )
-            self._local.graph = graph
-        return graph
+        return self._graphs.get()
 
     def __call__(self, image: np.ndarray, box: BBox, score: float = 1.0) -> Face | None:
         """Landmarks of the face in ``box``, in image pixels; None when the mesh finds none."""

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from facegate.api.deps import Caller, ServicesDep, require_scope
-from facegate.api.schemas import ErrorResponse
+from facegate.api.deps import AdminCaller, ServicesDep
+from facegate.api.schemas import AUTH_ERRORS
 from facegate.errors import UnavailableError
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
-AdminCaller = Annotated[Caller, Depends(require_scope("admin"))]
 _ERRORS = {
-    401: {"model": ErrorResponse, "description": "missing_token, malformed_token"},
-    403: {
-        "model": ErrorResponse,
-        "description": "invalid_token, token_revoked, insufficient_scope",
-    },
+    **AUTH_ERRORS,
 }
 
 

@@ -4,31 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi import APIRouter, File, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
-from facegate.api.deps import Caller, ServicesDep, require_scope
-from facegate.api.schemas import ErrorResponse
+from facegate.api.deps import ProcessCaller, ServicesDep, record_for
+from facegate.api.schemas import AUTH_ERRORS, error_doc
 from facegate.errors import UploadError
 from facegate.provenance.verify import verify_file
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/provenance", tags=["provenance"])
-ProcessCaller = Annotated[Caller, Depends(require_scope("process"))]
 
 
 @router.post(
     "/verify",
     responses={
-        401: {"model": ErrorResponse, "description": "missing_token, malformed_token"},
-        403: {
-            "model": ErrorResponse,
-            "description": "invalid_token, token_revoked, insufficient_scope",
-        },
-        413: {"model": ErrorResponse, "description": "file_too_large, image_too_large"},
-        415: {"model": ErrorResponse, "description": "unsupported_format"},
-        422: {"model": ErrorResponse, "description": "empty_file, corrupt_image, missing_field"},
+        **AUTH_ERRORS,
+        413: error_doc("file_too_large, image_too_large"),
+        415: error_doc("unsupported_format"),
+        422: error_doc("empty_file, corrupt_image, missing_field"),
     },
 )
 async def verify(
@@ -45,17 +40,14 @@ async def verify(
     report = await run_in_threadpool(
         verify_file, data, settings=services.settings, db=services.db, tenant=caller.tenant
     )
-    if services.auditor is not None:
-        services.auditor.record(
-            "provenance.verified",
-            actor=caller.key_id,
-            tenant=caller.tenant,
-            client_ip=caller.client_ip,
-            request_id=caller.request_id,
-            details={
-                "watermark_found": report["watermark"]["found"],
-                "content_id": report["watermark"].get("content_id"),
-                "c2pa": report["c2pa"]["state"],
-            },
-        )
+    record_for(
+        services,
+        caller,
+        "provenance.verified",
+        details={
+            "watermark_found": report["watermark"]["found"],
+            "content_id": report["watermark"].get("content_id"),
+            "c2pa": report["c2pa"]["state"],
+        },
+    )
     return report

@@ -7,9 +7,9 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from facegate.api.deps import ReviewCaller, ServicesDep
+from facegate.api.deps import ReviewCaller, ServicesDep, record_for
 from facegate.api.routes.tasks import task_out
-from facegate.api.schemas import ErrorResponse, TaskOut
+from facegate.api.schemas import AUTH_ERRORS, ErrorResponse, TaskOut
 from facegate.db import queries as q
 from facegate.errors import ConflictError, NotFoundError
 from facegate.types import TaskStatus
@@ -19,11 +19,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1/review", tags=["review"])
 
 _ERRORS = {
-    401: {"model": ErrorResponse, "description": "missing_token, malformed_token"},
-    403: {
-        "model": ErrorResponse,
-        "description": "invalid_token, token_revoked, insufficient_scope",
-    },
+    **AUTH_ERRORS,
     404: {"model": ErrorResponse, "description": "not_found (also for another tenant's task)"},
 }
 
@@ -88,16 +84,13 @@ def decide(
             requeue = True
     for key in doomed:
         services.store.delete(key)
-    if services.auditor is not None:
-        services.auditor.record(
-            "task.reviewed",
-            actor=caller.key_id,
-            tenant=caller.tenant,
-            client_ip=caller.client_ip,
-            request_id=caller.request_id,
-            objects={"task_id": task_id},
-            details={"decision": body.decision, "stage": review["stage"], "note": body.note},
-        )
+    record_for(
+        services,
+        caller,
+        "task.reviewed",
+        objects={"task_id": task_id},
+        details={"decision": body.decision, "stage": review["stage"], "note": body.note},
+    )
     if requeue:
         services.queue.enqueue(task_id)
     with services.db.session() as s:

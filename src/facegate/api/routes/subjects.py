@@ -10,8 +10,8 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from facegate.api.deps import ServicesDep, SubjectsCaller
-from facegate.api.schemas import ErrorResponse, SubjectOut, SubjectPage
+from facegate.api.deps import ServicesDep, SubjectsCaller, record_for
+from facegate.api.schemas import AUTH_ERRORS, ErrorResponse, SubjectOut, SubjectPage
 from facegate.errors import UploadError, ValidationError
 from facegate.images import decode_image
 from facegate.registry import (
@@ -27,11 +27,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1/subjects", tags=["consent registry"])
 
 _ERRORS = {
-    401: {"model": ErrorResponse, "description": "missing_token, malformed_token"},
-    403: {
-        "model": ErrorResponse,
-        "description": "invalid_token, token_revoked, insufficient_scope",
-    },
+    **AUTH_ERRORS,
     404: {"model": ErrorResponse, "description": "not_found (also for another tenant's subject)"},
 }
 
@@ -129,20 +125,17 @@ async def create_subject(
         )
     )
     view = subject_view(services.db, tenant=caller.tenant, subject_id=subject.id)
-    if services.auditor is not None:
-        services.auditor.record(
-            "subject.enrolled",
-            actor=caller.key_id,
-            tenant=caller.tenant,
-            client_ip=caller.client_ip,
-            request_id=caller.request_id,
-            objects={"subject_id": subject.id},
-            details={
-                "photo_sha256s": hashes,
-                "evidence_sha256": evidence,
-                "scope": sorted(fields.scope),
-            },
-        )
+    record_for(
+        services,
+        caller,
+        "subject.enrolled",
+        objects={"subject_id": subject.id},
+        details={
+            "photo_sha256s": hashes,
+            "evidence_sha256": evidence,
+            "scope": sorted(fields.scope),
+        },
+    )
     return JSONResponse(SubjectOut.model_validate(view).model_dump(mode="json"), status_code=201)
 
 
@@ -175,16 +168,13 @@ def _withdraw(
         subject_id=subject_id,
         channel=channel,
     )
-    if services.auditor is not None:
-        services.auditor.record(
-            "subject.withdrawn",
-            actor=caller.key_id,
-            tenant=caller.tenant,
-            client_ip=caller.client_ip,
-            request_id=caller.request_id,
-            objects={"subject_id": subject_id},
-            details={"channel": channel, "tombstone": view.get("tombstone")},
-        )
+    record_for(
+        services,
+        caller,
+        "subject.withdrawn",
+        objects={"subject_id": subject_id},
+        details={"channel": channel, "tombstone": view.get("tombstone")},
+    )
     return SubjectOut.model_validate(view)
 
 

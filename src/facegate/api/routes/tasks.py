@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, File, Form, Header, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from facegate.api.deps import ProcessCaller, ServicesDep
-from facegate.api.schemas import ErrorResponse, TaskAccepted, TaskOut
+from facegate.api.deps import ProcessCaller, ServicesDep, record_for
+from facegate.api.schemas import AUTH_ERRORS, ErrorResponse, TaskAccepted, TaskOut
 from facegate.db import queries as q
 from facegate.db.tables import Task
 from facegate.errors import ConflictError, FaceGateError, NotFoundError
@@ -28,11 +28,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1/face", tags=["face tasks"])
 
 _ERRORS = {
-    401: {"model": ErrorResponse, "description": "missing_token, malformed_token"},
-    403: {
-        "model": ErrorResponse,
-        "description": "invalid_token, token_revoked, insufficient_scope",
-    },
+    **AUTH_ERRORS,
     404: {"model": ErrorResponse, "description": "not_found (also for another tenant's task)"},
 }
 _UPLOAD_ERRORS = {
@@ -309,16 +305,13 @@ def delete_task(
         row.updated_at = q.now()
     delete_uploads(services.db, services.store, task_id)
     task = _get_own_task(services, caller.tenant, task_id)
-    if services.auditor is not None:
-        services.auditor.record(
-            "task.canceled"
-            if task.status == TaskStatus.CANCELED and task.started_at is None
-            else "task.deleted",
-            actor=caller.key_id,
-            tenant=caller.tenant,
-            client_ip=caller.client_ip,
-            request_id=caller.request_id,
-            objects={"task_id": task_id},
-            details={"status": task.status},
-        )
+    record_for(
+        services,
+        caller,
+        "task.canceled"
+        if task.status == TaskStatus.CANCELED and task.started_at is None
+        else "task.deleted",
+        objects={"task_id": task_id},
+        details={"status": task.status},
+    )
     return task_out(request, task)
