@@ -292,6 +292,8 @@ def cmd_swap(args: argparse.Namespace) -> int:
         Path(args.source),
         Path(args.target),
         Path(args.output),
+        subject_id=args.subject,
+        tenant=args.tenant,
         face_selection=args.faces,
         face_index=args.index,
         shape=args.shape,
@@ -390,6 +392,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--faces", default="largest", help="largest | all | index")
     p.add_argument("--index", type=int)
     p.add_argument("--shape", type=float, default=0.5)
+    p.add_argument("--subject", help="enrolled subject id of the source person (consent)")
+    p.add_argument("--tenant", default="default")
     p.set_defaults(func=cmd_swap)
     return parser
 

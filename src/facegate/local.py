@@ -6,10 +6,12 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from facegate.enforcement import ConsentCheck
 from facegate.errors import FaceGateError
 from facegate.images import decode_image
 from facegate.pipeline import StageTimer, run_pipeline
 from facegate.provenance.stamp import Stamper
+from facegate.service import build_services
 from facegate.settings import Settings
 from facegate.submission import parse_swap_options
 from facegate.swap.base import SwapOptions
@@ -23,8 +25,12 @@ def swap_files(
     source_path: Path,
     target_path: Path,
     output_path: Path,
+    *,
+    subject_id: str | None,
+    tenant: str = "default",
     **option_fields: Any,
 ) -> dict[str, Any]:
+    """Consent, NSFW checks and provenance exactly as for a task; refusals raise."""
     options = parse_swap_options(**option_fields)
     timer = StageTimer()
     with timer.stage("decode"):
@@ -40,17 +46,44 @@ def swap_files(
             max_pixels=settings.max_pixels,
             field="target",
         )
+    services = build_services(settings)
     processor = make_processor(settings)
+    consent = None
     with timer.stage("setup"):
         processor.setup()
+        if settings.consent_enforcement == "biometric":
+            services.biometrics.setup()
+            consent = ConsentCheck(
+                settings=settings,
+                db=services.db,
+                biometrics=services.biometrics,
+                tenant=tenant,
+                subject_id=subject_id,
+            )
     outcome = run_pipeline(
         processor=processor,
         source=source.pixels,
         target=target.pixels,
         options=SwapOptions.from_dict(options["swap"]),
         timer=timer,
+        consent=consent,
+        screen=services.screen,
+        require_target_consent=settings.require_target_consent,
     )
-    if outcome.image is None:
+    if services.auditor is not None:
+        services.auditor.record(
+            "local.swap",
+            actor="cli",
+            tenant=tenant,
+            objects={"source_subject_id": subject_id},
+            details={
+                "status": outcome.status,
+                "error_code": outcome.error_code,
+                "consent": outcome.report.get("consent"),
+                "safety": outcome.report.get("safety"),
+            },
+        )
+    if outcome.image is None or outcome.status != "succeeded":
         raise FaceGateError(
             outcome.error_message or "processing failed",
             code=outcome.error_code or "processing_failed",

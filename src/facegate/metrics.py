@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Gauge, Histogram
 
 __all__ = ["Metrics"]
 
@@ -22,7 +22,4 @@ class Metrics:
             ["stage"],
             buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
-        )
-        self.http_requests = Counter(
-            "facegate_http_requests", "HTTP requests", ["method", "status"], registry=self.registry
         )

@@ -102,6 +102,7 @@ class Services:
             "nsfw_thresholds": dict(sorted(s.nsfw_thresholds.items())),
             "nsfw_review_band": s.nsfw_review_band,
             "review_enabled": s.review_enabled,
+            "label_off_tenants": sorted(s.label_off_tenants),
         }
 
     def record_startup(self, role: str) -> None:
