@@ -212,3 +212,42 @@ def test_cli_verify_names_the_broken_event(auditor, services) -> None:
     )
     assert bad.returncode == 1
     assert json.loads(bad.stdout)["first_broken_seq"] == 2
+
+
+def test_compaction_is_checkpointed_audited_and_keeps_the_chain(tmp_path, monkeypatch) -> None:
+    import facegate.audit as audit_module
+    from facegate.db import make_database
+
+    db = make_database(f"sqlite:///{tmp_path / 'log.db'}")
+    auditor = Auditor(db, tmp_path / "keys")
+    real_datetime = audit_module.datetime
+
+    class OldClock(real_datetime):  # type: ignore[misc, valid-type]
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def]
+            return real_datetime(2020, 1, 1, tzinfo=tz)
+
+    monkeypatch.setattr(audit_module, "datetime", OldClock)
+    for i in range(4):
+        auditor.record("test.old", details={"i": i})
+    monkeypatch.setattr(audit_module, "datetime", real_datetime)
+    for i in range(3):
+        auditor.record("test.new", details={"i": i})
+    before = auditor.checkpoint()
+
+    result = auditor.compact(older_than_days=180, checkpoint_dir=tmp_path / "cp")
+    assert result["pruned"] == 4 and result["through_seq"] == 4
+    assert list((tmp_path / "cp").glob("*precompaction.json"))
+    remaining = auditor.events()
+    assert remaining[0]["seq"] == 5
+    assert remaining[-1]["kind"] == "audit.compacted"
+    verified = auditor.verify()
+    assert verified.ok and verified.count == 4  # 3 new events + the compaction record
+    assert auditor.verify_checkpoint(before).ok  # the log still extends the old checkpoint
+    with pytest.raises(DatabaseError, match="append-only"), db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE seq = 5"))  # the trigger is back
+
+
+def test_young_events_are_never_compacted(auditor, tmp_path) -> None:
+    assert auditor.compact(older_than_days=180, checkpoint_dir=tmp_path)["pruned"] == 0
+    assert auditor.verify().count == 6

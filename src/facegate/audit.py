@@ -20,15 +20,15 @@ import secrets
 import tempfile
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from facegate.db import Database
-from facegate.db.tables import AuditEvent
+from facegate.db.tables import AuditAnchor, AuditEvent
 
 __all__ = ["GENESIS", "Auditor", "VerifyResult", "canonical_json", "event_hash"]
 
@@ -86,11 +86,13 @@ class VerifyResult:
     head_hash: str
     first_broken_seq: int | None = None
     reason: str = ""
+    head_seq: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "count": self.count,
+            "head_seq": self.head_seq,
             "head_hash": self.head_hash,
             "first_broken_seq": self.first_broken_seq,
             "reason": self.reason,
@@ -194,6 +196,9 @@ class Auditor:
         """Recompute the chain from the start; name the first event that does not fit."""
         prev, count, expected_seq = GENESIS, 0, 1
         with self.db.session() as s:
+            anchor = s.get(AuditAnchor, 1)
+            if anchor is not None:  # events up to the anchor were compacted away
+                prev, expected_seq = anchor.hash, anchor.seq + 1
             for row in s.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars():
                 if upto_seq is not None and row.seq > upto_seq:
                     break
@@ -219,7 +224,7 @@ class Auditor:
                         "HMAC does not match (re-chained without the key?)",
                     )
                 prev, count, expected_seq = row.hash, count + 1, expected_seq + 1
-        return VerifyResult(True, count, prev)
+        return VerifyResult(True, count, prev, head_seq=expected_seq - 1)
 
     # --- service-level events -------------------------------------------------------------
 
@@ -260,6 +265,73 @@ class Auditor:
         path.write_text(json.dumps(checkpoint, indent=2))
         return path
 
+    # --- compaction -----------------------------------------------------------------------
+
+    def compact(self, *, older_than_days: int, checkpoint_dir: Path) -> dict[str, Any]:
+        """Prune events older than the retention period, only after a signed checkpoint of the
+        whole log is written; the chain then starts from an anchor (the last pruned event's
+        hash), and the compaction itself is an audited event."""
+        checkpoint = self.checkpoint()  # refuses a broken log
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        path = checkpoint_dir / f"checkpoint-{checkpoint['count']:012d}-precompaction.json"
+        path.write_text(json.dumps(checkpoint, indent=2))
+        cutoff = (datetime.now(UTC) - timedelta(days=older_than_days)).isoformat()
+        with self.db.session() as s:
+            last = s.scalar(
+                select(AuditEvent)
+                .where(AuditEvent.at < cutoff)
+                .order_by(AuditEvent.seq.desc())
+                .limit(1)
+            )
+            if last is None:
+                return {"pruned": 0, "checkpoint": str(path)}
+            anchor_seq, anchor_hash = last.seq, last.hash
+        dialect = self.db.engine.dialect.name
+        with self.db.engine.begin() as conn:
+            for name in ("audit_events_no_delete",):
+                conn.execute(
+                    text(
+                        f"DROP TRIGGER {name}"
+                        if dialect != "postgresql"
+                        else f"DROP TRIGGER {name} ON audit_events"
+                    )
+                )
+            pruned = conn.execute(
+                text("DELETE FROM audit_events WHERE seq <= :s"), {"s": anchor_seq}
+            ).rowcount
+            conn.execute(text("DELETE FROM audit_anchor"))
+            conn.execute(
+                text("INSERT INTO audit_anchor (id, seq, hash, at) VALUES (1, :s, :h, :a)"),
+                {"s": anchor_seq, "h": anchor_hash, "a": datetime.now(UTC).isoformat()},
+            )
+            if dialect == "postgresql":
+                conn.execute(
+                    text(
+                        "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON "
+                        "audit_events FOR EACH ROW EXECUTE FUNCTION "
+                        "audit_events_append_only()"
+                    )
+                )
+            else:
+                conn.execute(
+                    text(
+                        "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON "
+                        "audit_events BEGIN SELECT RAISE(ABORT, "
+                        "'audit_events is append-only'); END"
+                    )
+                )
+        self.record(
+            "audit.compacted",
+            details={
+                "pruned": pruned,
+                "through_seq": anchor_seq,
+                "anchor_hash": anchor_hash,
+                "older_than_days": older_than_days,
+                "checkpoint": checkpoint,
+            },
+        )
+        return {"pruned": pruned, "through_seq": anchor_seq, "checkpoint": str(path)}
+
     # --- checkpoints ----------------------------------------------------------------------
 
     def _signing_key(self):  # type: ignore[no-untyped-def]
@@ -288,7 +360,7 @@ class Auditor:
             )
         key = self._signing_key()
         body = {
-            "count": result.count,
+            "count": result.head_seq,
             "head_hash": result.head_hash,
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
@@ -313,24 +385,36 @@ class Auditor:
             ours.verify(bytes.fromhex(checkpoint["signature"]), message)
         except (InvalidSignature, ValueError):
             return VerifyResult(False, 0, "", None, "checkpoint signature is invalid")
-        prefix = self.verify(upto_seq=int(body["count"]))
+        head = int(body["count"])  # the sequence number of the last event it vouches for
+        with self.db.session() as s:
+            anchor = s.get(AuditAnchor, 1)
+        if anchor is not None and head < anchor.seq:
+            return VerifyResult(
+                False,
+                0,
+                "",
+                None,
+                f"the checkpoint ends at event {head}, before the compaction "
+                f"anchor {anchor.seq}: keep the pre-compaction checkpoint",
+            )
+        prefix = self.verify(upto_seq=head)
         if not prefix.ok:
             return prefix
-        if prefix.count < int(body["count"]):
+        if prefix.head_seq < head:
             return VerifyResult(
                 False,
                 prefix.count,
                 prefix.head_hash,
-                prefix.count + 1,
-                f"the log has {prefix.count} events; the checkpoint "
-                f"vouches for {body['count']} (truncated)",
+                prefix.head_seq + 1,
+                f"the log ends at event {prefix.head_seq}; the checkpoint "
+                f"vouches for {head} (truncated)",
             )
         if prefix.head_hash != body["head_hash"]:
             return VerifyResult(
                 False,
                 prefix.count,
                 prefix.head_hash,
-                int(body["count"]),
+                head,
                 "the event at the checkpoint differs from the signed head",
             )
         whole = self.verify()

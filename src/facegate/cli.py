@@ -229,6 +229,17 @@ def cmd_audit(args: argparse.Namespace) -> int:
             result = auditor.verify()
         print(json.dumps(result.to_dict(), indent=2))
         return 0 if result.ok else 1
+    if args.audit_cmd == "compact":
+        days = max(args.older_than_days, settings.audit_retention_days)
+        print(
+            json.dumps(
+                auditor.compact(
+                    older_than_days=days, checkpoint_dir=settings.data_dir / "checkpoints"
+                ),
+                indent=2,
+            )
+        )
+        return 0
     if args.audit_cmd == "export":
         for event in auditor.events(since=args.since):
             print(json.dumps(event, sort_keys=True, default=str))
@@ -360,6 +371,13 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--checkpoint", help="also prove the log still extends this checkpoint")
     x = asub.add_parser("export", help="events as JSON lines")
     x.add_argument("--since", help="ISO 8601 time, e.g. 2026-11-01")
+    cp = asub.add_parser(
+        "compact",
+        help="prune events past the retention period "
+        "(after a signed checkpoint; never younger than "
+        "FACEGATE_AUDIT_RETENTION_DAYS)",
+    )
+    cp.add_argument("--older-than-days", type=int, default=0)
     c = asub.add_parser("checkpoint", help="print (and save) a signed checkpoint")
     c.add_argument("-o", "--output")
     p.set_defaults(func=cmd_audit)
