@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
 FACES = ROOT / "tests" / "fixtures" / "faces"
 OUT = ROOT / "bench" / "out"
 FIXTURES = ["astronaut.png", "biden.jpg", "obama.jpg"]
@@ -32,18 +34,6 @@ def median_ms(fn: Callable[[], object], runs: int = 10, warmup: int = 1) -> floa
     return statistics.median(samples)
 
 
-def place(
-    face: np.ndarray, size: tuple[int, int], at: tuple[int, int], scale: float = 1.0
-) -> np.ndarray:
-    """Put a portrait into a grey frame of ``size`` (w, h) at ``at`` (x, y), scaled."""
-    import cv2
+from helpers import place  # noqa: E402 - one helper for tests and benchmarks
 
-    w, h = size
-    frame = np.full((h, w, 3), 110, np.uint8)
-    if scale != 1.0:
-        face = cv2.resize(face, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    fh, fw = face.shape[:2]
-    x, y = at
-    fw, fh = min(fw, w - x), min(fh, h - y)
-    frame[y : y + fh, x : x + fw] = face[:fh, :fw]
-    return frame
+__all__ = ["FACES", "FIXTURES", "OUT", "ROOT", "load", "median_ms", "place"]
