@@ -30,6 +30,7 @@ class MaintenanceReport:
     outputs_deleted: list[str] = field(default_factory=list)
     temporaries_removed: int = 0
     consents_expired: list[str] = field(default_factory=list)
+    reviews_expired: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -39,6 +40,7 @@ class MaintenanceReport:
             "outputs_deleted": self.outputs_deleted,
             "temporaries_removed": self.temporaries_removed,
             "consents_expired": self.consents_expired,
+            "reviews_expired": self.reviews_expired,
         }
 
 
@@ -111,6 +113,26 @@ def delete_expired_outputs(*, db: Database, store: BlobStore, report: Maintenanc
             report.outputs_deleted.append(task.id)
 
 
+def expire_reviews(
+    *, settings: Settings, db: Database, store: BlobStore, report: MaintenanceReport
+) -> None:
+    """A task nobody reviewed within ``review_ttl_s`` is rejected and its files deleted: no
+    task waits forever, and no held image is kept indefinitely."""
+    cutoff = q.now() - timedelta(seconds=settings.review_ttl_s)
+    doomed: list[str] = []
+    with db.session() as s:
+        for task in q.tasks_held_before(s, at=cutoff):
+            doomed += [k for k in (task.result_key, task.source_key, task.target_key) if k]
+            task.result_key = task.source_key = task.target_key = None
+            task.status = TaskStatus.REJECTED
+            task.error_code = "review_expired"
+            task.error_message = "no reviewer decided in time"
+            task.finished_at = task.updated_at = q.now()
+            report.reviews_expired.append(task.id)
+    for key in doomed:
+        store.delete(key)
+
+
 def run_maintenance(
     *, settings: Settings, db: Database, store: BlobStore, enqueue: Callable[[str], None]
 ) -> MaintenanceReport:
@@ -118,6 +140,7 @@ def run_maintenance(
     reap_expired_leases(settings=settings, db=db, store=store, enqueue=enqueue, report=report)
     resend_stale_queued(settings=settings, db=db, enqueue=enqueue, report=report)
     delete_expired_outputs(db=db, store=store, report=report)
+    expire_reviews(settings=settings, db=db, store=store, report=report)
     if isinstance(store, LocalBlobStore):
         report.temporaries_removed = store.remove_stale_temporaries()
     return report

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     nsfw_thresholds: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     nsfw_review_band: float = 0.15
     review_enabled: bool = True
+    review_ttl_s: int = Field(
+        default=7 * 24 * 3600, description="unreviewed tasks are rejected after this long"
+    )
 
     # abuse limits (issue 7)
     rate_limit_per_s: float = Field(default=10.0, description="token refill per API token")

@@ -233,3 +233,22 @@ def test_switching_the_check_off_is_recorded(settings, make_token, services, cap
         done = submit(c, token, target=encode(noise_image(seed=3)))
         assert done["report"]["safety"] == {"nsfw": "off", "why": "FACEGATE_NSFW_DETECTOR=off"}
         assert c.get("/ready").json()["checks"]["nsfw"].startswith("off")
+
+
+def test_unreviewed_tasks_expire(reviewed, make_token, services) -> None:
+    from datetime import timedelta
+
+    from facegate.db import queries as q
+
+    with reviewed() as c:
+        token = make_token()
+        held = submit(c, token, target=image(GREEN))
+        assert held["status"] == "pending_review"
+        assert services.store.list_keys()  # the uploads are held for the reviewer
+        with services.db.session() as s:
+            q.get_task(s, task_id=held["task_id"]).updated_at = q.now() - timedelta(days=8)
+        report = services.maintain()
+        assert report.reviews_expired == [held["task_id"]]
+        body = c.get(f"/api/v1/face/tasks/{held['task_id']}", headers=auth(token)).json()
+        assert (body["status"], body["error"]["code"]) == ("rejected", "review_expired")
+        assert services.store.list_keys() == []

@@ -187,3 +187,11 @@ def tasks_in_status(session: Session, *, tenant: str, status: str, limit: int = 
             .limit(limit)
         )
     )
+
+
+def tasks_held_before(session: Session, *, at: datetime) -> list[Task]:
+    return list(
+        session.scalars(
+            select(Task).where(Task.status == TaskStatus.PENDING_REVIEW, Task.updated_at < at)
+        )
+    )
