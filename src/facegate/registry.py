@@ -172,7 +172,7 @@ def enrol_subject(
     for i in range(len(templates)):
         for j in range(i + 1, len(templates)):
             distance = float(np.linalg.norm(templates[i] - templates[j]))
-            if distance >= settings.consent_match_threshold:
+            if distance >= settings.enrol_consistency_threshold:
                 raise ValidationError(
                     f"photos {i} and {j} do not show the same person",
                     code="photos_mismatch",

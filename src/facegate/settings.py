@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     consent_match_threshold: float = Field(
         default=0.5, description="max dlib ResNet distance between a face and its subject"
     )
+    enrol_consistency_threshold: float = Field(
+        default=0.6,
+        description="max distance between enrolment photos (dlib's calibrated same-person "
+        "threshold; a sanity check that they show one person)",
+    )
     consent_max_years: float = 3.0
     require_target_consent: bool = False
     keep_enrolment_photos: bool = False
