@@ -7,7 +7,9 @@ any byte of the body is read, and a chunked body is cut off as soon as it passes
 from __future__ import annotations
 
 import json
+import logging
 import secrets
+import time
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,6 +17,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from facegate.logs import request_id_var
 
 __all__ = ["AllowListMiddleware", "BodyLimitMiddleware", "RequestIdMiddleware"]
+
+
+access_log = logging.getLogger("facegate.access")
 
 
 class _BodyTooLarge(Exception):
@@ -119,8 +124,13 @@ class RequestIdMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
 
+        started = time.perf_counter()
+        status = 0
+
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = int(message["status"])
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
@@ -128,6 +138,19 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            access_log.info(
+                "%s %s %d %.1fms",
+                scope.get("method"),
+                scope.get("path"),
+                status,
+                (time.perf_counter() - started) * 1000.0,
+                extra={
+                    "method": scope.get("method"),
+                    "path": scope.get("path"),
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000.0, 1),
+                },
+            )
             request_id_var.reset(token)
 
 
