@@ -201,3 +201,19 @@ def test_cost_does_not_grow_with_the_frame(engine) -> None:
     _, big_box = swap_face(source, sf, big_frame, engine.find_faces(big_frame)[0])
     size = lambda b: (b[2] - b[0], b[3] - b[1])  # noqa: E731
     assert abs(size(small_box)[0] - size(big_box)[0]) <= 4
+
+
+@pytest.mark.parametrize("quarter", [1, 2, 3])
+def test_quarter_turned_targets_are_found_and_swapped(engine, identity, quarter) -> None:
+    target = np.ascontiguousarray(np.rot90(head("biden.jpg"), quarter))
+    faces = engine.find_faces(target)
+    assert len(faces) == 1
+    pts = faces[0].landmarks[:, :2]
+    h, w = target.shape[:2]
+    assert (pts[:, 0] >= -5).all() and (pts[:, 0] <= w + 5).all()
+    assert (pts[:, 1] >= -5).all() and (pts[:, 1] <= h + 5).all()
+    source = head("obama.jpg")
+    out = engine.process(source, target, SwapOptions()).image
+    upright = np.ascontiguousarray(np.rot90(out, -quarter))
+    assert template_distance(_template(engine, identity, upright),
+                             _template(engine, identity, source)) < 0.6

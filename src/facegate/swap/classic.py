@@ -22,9 +22,9 @@ from facegate.swap.color import match_color
 from facegate.swap.masks import face_mask
 from facegate.swap.mesh import mesh_triangles
 from facegate.swap.warp import apply_transform, piecewise_affine_maps, similarity_transform
-from facegate.types import Face
+from facegate.types import BBox, Face
 from facegate.vision.detector import FaceDetector
-from facegate.vision.landmarks import FaceMesher
+from facegate.vision.landmarks import FaceMesher, estimate_pose
 
 __all__ = ["ClassicSwapEngine", "swap_face"]
 
@@ -92,6 +92,30 @@ def swap_face(
     return out, (x0, y0, x1, y1)
 
 
+def _turn_back(face: Face, quarter: int, width: int, height: int) -> Face:
+    """Map a face found in ``np.rot90(image, quarter)`` back to the image's coordinates."""
+    pts = face.landmarks.copy()
+    x, y = pts[:, 0].copy(), pts[:, 1].copy()
+    if quarter == 1:
+        pts[:, 0], pts[:, 1] = width - 1 - y, x
+    elif quarter == 2:
+        pts[:, 0], pts[:, 1] = width - 1 - x, height - 1 - y
+    else:
+        pts[:, 0], pts[:, 1] = y, height - 1 - x
+    b = face.box
+    corners = np.array([[b.x, b.y, 0], [b.x + b.width, b.y + b.height, 0]], dtype=np.float32)
+    cx, cy = corners[:, 0].copy(), corners[:, 1].copy()
+    if quarter == 1:
+        corners[:, 0], corners[:, 1] = width - 1 - cy, cx
+    elif quarter == 2:
+        corners[:, 0], corners[:, 1] = width - 1 - cx, height - 1 - cy
+    else:
+        corners[:, 0], corners[:, 1] = cy, height - 1 - cx
+    lo, hi = corners[:, :2].min(0), corners[:, :2].max(0)
+    box = BBox(float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
+    return Face(box=box, score=face.score, landmarks=pts, pose=estimate_pose(pts))
+
+
 class ClassicSwapEngine:
     name = "classic"
 
@@ -120,7 +144,19 @@ class ClassicSwapEngine:
     # --- analysis -------------------------------------------------------------------------
 
     def find_faces(self, image: np.ndarray, timings: _Timings | None = None) -> list[Face]:
-        """Detected faces with landmarks, left to right. Faces whose mesh fails are dropped."""
+        """Detected faces with landmarks, left to right. When nothing is found upright, the
+        image is searched turned by 90, 180 and 270 degrees (BlazeFace is not rotation
+        invariant; the rest of the engine is) and the landmarks are mapped back."""
+        faces = self._find_upright(image, timings)
+        for quarter in (1, 2, 3):
+            if faces:
+                break
+            turned = np.ascontiguousarray(np.rot90(image, quarter))
+            found = self._find_upright(turned, timings)
+            faces = [_turn_back(f, quarter, image.shape[1], image.shape[0]) for f in found]
+        return sorted(faces, key=lambda f: f.box.center[0])
+
+    def _find_upright(self, image: np.ndarray, timings: _Timings | None) -> list[Face]:
         start = time.perf_counter()
         detections = self.detector(image)
         if timings:
@@ -133,7 +169,7 @@ class ClassicSwapEngine:
                 faces.append(face)
         if timings:
             timings.add("landmarks", start)
-        return sorted(faces, key=lambda f: f.box.center[0])
+        return faces
 
     def problem(self, face: Face, image: np.ndarray) -> tuple[str, str, dict[str, Any]] | None:
         """Why this face cannot be swapped well, or None."""
@@ -180,8 +216,6 @@ class ClassicSwapEngine:
                 )
             return [index]
         if selection.mode == "box" and selection.box:
-            from facegate.types import BBox
-
             box = BBox(*map(float, selection.box))
             scores = [f.box.iou(box) for f in faces]
             best = int(np.argmax(scores))
