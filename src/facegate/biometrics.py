@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from facegate.types import Detection
-from facegate.vision.detector import FaceDetector
+from facegate.vision.detector import FaceDetector, best_orientation
 from facegate.vision.identity import IdentityEncoder, template_distance
 
 __all__ = ["Biometrics", "FaceSample"]
@@ -42,6 +42,13 @@ class Biometrics:
     def detect(self, image: np.ndarray) -> list[Detection]:
         self.setup()
         return self.detector(image)
+
+    def detect_any_orientation(self, image: np.ndarray) -> tuple[np.ndarray, list[Detection]]:
+        """Faces upright, else in the image turned by 90/180/270 degrees (the same fallback
+        as the engine). Returns the image as turned, to take samples from."""
+        self.setup()
+        _, turned, found = best_orientation(self.detector, image)
+        return turned, found
 
     def sample(self, image: np.ndarray, detection: Detection) -> FaceSample:
         self.setup()

@@ -63,7 +63,7 @@ class ConsentCheck:
         decision = self.terms_allow_source()
         if not decision.allowed:
             return decision, {}
-        detections = self.biometrics.detect(image)
+        image, detections = self.biometrics.detect_any_orientation(image)
         if len(detections) != 1:
             return ConsentDecision(
                 False,

@@ -142,7 +142,7 @@ def enrol_subject(
         )
     templates = []
     for i, photo in enumerate(photos):
-        detections = biometrics.detect(photo.pixels)
+        pixels, detections = biometrics.detect_any_orientation(photo.pixels)
         where = {"photo": i}
         if not detections:
             raise ValidationError(f"photo {i}: no face found", code="no_face", details=where)
@@ -161,7 +161,7 @@ def enrol_subject(
                 code="face_too_small",
                 details={**where, "min_face_px": settings.enrol_min_face_px},
             )
-        sample = biometrics.sample(photo.pixels, det)
+        sample = biometrics.sample(pixels, det)
         if sample.sharpness < MIN_SHARPNESS:
             raise ValidationError(
                 f"photo {i}: the face is too blurred",

@@ -58,6 +58,8 @@ class BBox:
 class Detection:
     box: BBox
     score: float
+    # BlazeFace keypoints in pixels: right eye, left eye, nose tip, mouth, right ear, left ear
+    keypoints: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)

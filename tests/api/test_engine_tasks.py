@@ -216,3 +216,15 @@ def test_target_consent_when_required(classic_client, tokens, services) -> None:
     )
     assert done["status"] == "succeeded", done
     assert done["report"]["consent"]["targets"] == "matched"
+
+
+def test_sideways_source_photo_still_matches(classic_client, tokens) -> None:
+    import numpy as np
+
+    subject = enrol(classic_client, tokens["subjects"], "obama.jpg")
+    sideways = encode(np.ascontiguousarray(np.rot90(face_rgb("obama.jpg"), 1)))
+    done = swap(
+        classic_client, tokens["process"], sideways, face_bytes("biden.jpg"), subject["subject_id"]
+    )
+    assert done["status"] == "succeeded", done
+    assert done["report"]["consent"]["source"] == "matched"

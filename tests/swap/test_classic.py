@@ -215,5 +215,7 @@ def test_quarter_turned_targets_are_found_and_swapped(engine, identity, quarter)
     source = head("obama.jpg")
     out = engine.process(source, target, SwapOptions()).image
     upright = np.ascontiguousarray(np.rot90(out, -quarter))
-    assert template_distance(_template(engine, identity, upright),
-                             _template(engine, identity, source)) < 0.6
+    assert (
+        template_distance(_template(engine, identity, upright), _template(engine, identity, source))
+        < 0.6
+    )

@@ -23,7 +23,7 @@ from facegate.swap.masks import face_mask
 from facegate.swap.mesh import mesh_triangles
 from facegate.swap.warp import apply_transform, piecewise_affine_maps, similarity_transform
 from facegate.types import BBox, Face
-from facegate.vision.detector import FaceDetector
+from facegate.vision.detector import FaceDetector, best_orientation
 from facegate.vision.landmarks import FaceMesher, estimate_pose
 
 __all__ = ["ClassicSwapEngine", "swap_face"]
@@ -147,20 +147,16 @@ class ClassicSwapEngine:
         """Detected faces with landmarks, left to right. When nothing is found upright, the
         image is searched turned by 90, 180 and 270 degrees (BlazeFace is not rotation
         invariant; the rest of the engine is) and the landmarks are mapped back."""
-        faces = self._find_upright(image, timings)
-        for quarter in (1, 2, 3):
-            if faces:
-                break
-            turned = np.ascontiguousarray(np.rot90(image, quarter))
-            found = self._find_upright(turned, timings)
-            faces = [_turn_back(f, quarter, image.shape[1], image.shape[0]) for f in found]
-        return sorted(faces, key=lambda f: f.box.center[0])
-
-    def _find_upright(self, image: np.ndarray, timings: _Timings | None) -> list[Face]:
         start = time.perf_counter()
-        detections = self.detector(image)
+        quarter, turned, detections = best_orientation(self.detector, image)
         if timings:
             timings.add("detect", start)
+        faces = self._mesh(turned, detections, timings)
+        if quarter:
+            faces = [_turn_back(f, quarter, image.shape[1], image.shape[0]) for f in faces]
+        return sorted(faces, key=lambda f: f.box.center[0])
+
+    def _mesh(self, image: np.ndarray, detections: list, timings: _Timings | None) -> list[Face]:
         faces = []
         start = time.perf_counter()
         for det in detections:

@@ -49,19 +49,30 @@ class IdentityEncoder:
         self._shape = dlib.shape_predictor(str(folder / SHAPE_MODEL))
         self._resnet = dlib.face_recognition_model_v1(str(folder / RESNET_MODEL))
 
-    def __call__(self, image: np.ndarray, box: BBox) -> np.ndarray:
+    @staticmethod
+    def _rect(image: np.ndarray, box: BBox):  # type: ignore[no-untyped-def]
         import dlib
 
-        if self._shape is None or self._resnet is None:
-            raise RuntimeError("IdentityEncoder.setup() was not called")
         h, w = image.shape[:2]
-        # dlib's 5-point model was trained on boxes a little tighter than BlazeFace's
-        rect = dlib.rectangle(
+        return dlib.rectangle(
             max(0, int(box.x)),
             max(0, int(box.y)),
             min(w - 1, int(box.x + box.width)),
             min(h - 1, int(box.y + box.height)),
         )
+
+    def five_points(self, image: np.ndarray, box: BBox) -> np.ndarray:
+        """dlib's 5 points (eye corners 0-3, nose base 4) as a (5, 2) array."""
+        if self._shape is None:
+            raise RuntimeError("IdentityEncoder.setup() was not called")
+        with self._lock:
+            shape = self._shape(np.ascontiguousarray(image), self._rect(image, box))
+        return np.array([(shape.part(i).x, shape.part(i).y) for i in range(5)], np.float64)
+
+    def __call__(self, image: np.ndarray, box: BBox) -> np.ndarray:
+        if self._shape is None or self._resnet is None:
+            raise RuntimeError("IdentityEncoder.setup() was not called")
+        rect = self._rect(image, box)
         with self._lock:
             shape = self._shape(np.ascontiguousarray(image), rect)
             descriptor = self._resnet.compute_face_descriptor(np.ascontiguousarray(image), shape)
