@@ -108,7 +108,8 @@ def run_pipeline(
     require_target_consent: bool = False,
     inputs_approved: bool = False,
 ) -> PipelineOutcome:
-    """Consent before any processing; the engine; consent again before any output.
+    """Consent before any processing; the engine; consent again (and the targets' consent),
+    then the output's safety check, before any output is stored.
 
     Engine refusals (no_face, ...) become a failed outcome with their code; consent refusals a
     rejected one. ``consent=None`` only where enforcement is off (test-only engine)."""
@@ -143,14 +144,6 @@ def run_pipeline(
         )
     report.update(result.report)
     outcome = PipelineOutcome(status=TaskStatus.SUCCEEDED, image=result.image, report=report)
-    if screen is not None:
-        with timer.stage("safety"):
-            decision = screen.screen({"output": result.image})
-        held = _safety_hold(decision, report, stage="output", approved=False)
-        if held is not None:
-            if held.status == TaskStatus.PENDING_REVIEW:
-                held.image = result.image  # stored, served only once a reviewer approves
-            return held
     if consent is not None:
         if require_target_consent:
             boxes = [
@@ -167,4 +160,13 @@ def run_pipeline(
         final = consent.terms_allow_source()
         if not final.allowed:
             return _rejected(final, report)
+    if screen is not None:
+        with timer.stage("safety"):
+            decision = screen.screen({"output": result.image})
+        held = _safety_hold(decision, report, stage="output", approved=False)
+        if held is not None:
+            if held.status == TaskStatus.PENDING_REVIEW:
+                held.image = result.image  # stored, served only once a reviewer approves
+            held.target_subject_ids = outcome.target_subject_ids
+            return held
     return outcome
