@@ -318,3 +318,19 @@ def test_openapi_documents_errors(client) -> None:
     spec = client.get("/openapi.json").json()
     post = spec["paths"]["/api/v1/face/tasks"]["post"]
     assert {"401", "403", "413", "415", "422"} <= set(post["responses"])
+
+
+def test_stored_upload_has_no_metadata(settings, services, make_token) -> None:
+    from facegate.api import create_app
+
+    token = make_token()
+    gps = jpeg_with_gps(noise_image(90, 70, seed=5))
+    with loopback_client(create_app(settings, services=services, run_worker=False)) as c:
+        r = c.post("/api/v1/face/tasks", headers=auth(token), files=files(SOURCE, gps))
+        assert r.status_code == 202
+    uploads = [k for k in services.store.list_keys() if k.startswith("uploads/")]
+    assert len(uploads) == 2
+    for key in uploads:
+        blob = services.store.get(key)
+        assert blob.startswith(b"\x93NUMPY")  # raw pixels only
+        assert b"CameraMaker" not in blob and b"Exif" not in blob
