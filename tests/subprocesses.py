@@ -26,14 +26,16 @@ def facegate_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    env: dict[str, str], *args: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "facegate.cli", *args],
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
-        check=True,
+        timeout=180,
+        check=check,
     )
 
 

@@ -92,26 +92,27 @@ def swap_face(
     return out, (x0, y0, x1, y1)
 
 
+def _unturn(points: np.ndarray, quarter: int, width: int, height: int) -> np.ndarray:
+    """(x, y) found in ``np.rot90(image, quarter)`` -> (x, y) in the image."""
+    x, y = points[:, 0].copy(), points[:, 1].copy()
+    out = points.copy()
+    if quarter == 1:
+        out[:, 0], out[:, 1] = width - 1 - y, x
+    elif quarter == 2:
+        out[:, 0], out[:, 1] = width - 1 - x, height - 1 - y
+    else:
+        out[:, 0], out[:, 1] = y, height - 1 - x
+    return out
+
+
 def _turn_back(face: Face, quarter: int, width: int, height: int) -> Face:
     """Map a face found in ``np.rot90(image, quarter)`` back to the image's coordinates."""
-    pts = face.landmarks.copy()
-    x, y = pts[:, 0].copy(), pts[:, 1].copy()
-    if quarter == 1:
-        pts[:, 0], pts[:, 1] = width - 1 - y, x
-    elif quarter == 2:
-        pts[:, 0], pts[:, 1] = width - 1 - x, height - 1 - y
-    else:
-        pts[:, 0], pts[:, 1] = y, height - 1 - x
+    pts = _unturn(face.landmarks, quarter, width, height)
     b = face.box
-    corners = np.array([[b.x, b.y, 0], [b.x + b.width, b.y + b.height, 0]], dtype=np.float32)
-    cx, cy = corners[:, 0].copy(), corners[:, 1].copy()
-    if quarter == 1:
-        corners[:, 0], corners[:, 1] = width - 1 - cy, cx
-    elif quarter == 2:
-        corners[:, 0], corners[:, 1] = width - 1 - cx, height - 1 - cy
-    else:
-        corners[:, 0], corners[:, 1] = cy, height - 1 - cx
-    lo, hi = corners[:, :2].min(0), corners[:, :2].max(0)
+    corners = _unturn(
+        np.array([[b.x, b.y], [b.x + b.width, b.y + b.height]]), quarter, width, height
+    )
+    lo, hi = corners.min(0), corners.max(0)
     box = BBox(float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
     return Face(box=box, score=face.score, landmarks=pts, pose=estimate_pose(pts))
 
