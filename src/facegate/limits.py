@@ -6,7 +6,7 @@ processes (the ``limits`` package has no SQL backend; one atomic UPDATE is enoug
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from datetime import time as dtime
 
 from sqlalchemy import case, func, select, update
@@ -70,7 +70,7 @@ def check_rate(
 def check_submission(db: Database, settings: Settings, *, key_id: str) -> None:
     """Concurrent tasks and daily quota of this token; the global queue cap."""
     active = (TaskStatus.QUEUED, TaskStatus.RUNNING)
-    today = datetime.combine(datetime.now().astimezone().date(), dtime.min).astimezone()
+    today = datetime.combine(datetime.now(UTC).date(), dtime.min, tzinfo=UTC)  # UTC day
     with db.session() as s:
         queue = s.scalar(select(func.count()).where(Task.status.in_(active))) or 0
         mine = (
