@@ -115,3 +115,40 @@ def test_signed_and_retried_until_delivered(client, make_token, services, receiv
             (1, 500, False),
             (2, 204, True),
         ]
+
+
+def test_a_canceled_task_is_delivered_too(settings, services, make_token, receiver) -> None:
+    from facegate.api import create_app
+    from helpers import loopback_client
+
+    url, calls = receiver
+    _Receiver.fail_first = 0
+    settings.webhook_allowed_cidrs = ["127.0.0.0/8"]
+    settings.test_processor_delay_s = 1.0  # the one worker thread is busy with the first task
+    token = make_token()
+    try:
+        with loopback_client(create_app(settings, services=services)) as c:
+            c.post(
+                "/api/v1/face/tasks",
+                headers=auth(token),
+                files=files(encode(noise_image(seed=1)), encode(noise_image(seed=2))),
+            )
+            r = c.post(
+                "/api/v1/face/tasks",
+                headers=auth(token),
+                files=files(encode(noise_image(seed=3)), encode(noise_image(seed=4))),
+                data={"callback_url": url},
+            )
+            task_id = r.json()["task_id"]
+            assert (
+                c.delete(f"/api/v1/face/tasks/{task_id}", headers=auth(token)).json()["status"]
+                == "canceled"
+            )
+            deadline = time.monotonic() + 20
+            while not calls and time.monotonic() < deadline:
+                time.sleep(0.05)
+    finally:
+        _Receiver.fail_first = 1
+    assert calls, "no webhook for the canceled task"
+    payload = json.loads(calls[0][1])
+    assert (payload["task_id"], payload["status"]) == (task_id, "canceled")

@@ -212,6 +212,8 @@ def cmd_subjects(args: argparse.Namespace) -> int:
                 objects={"subject_id": args.subject_id},
                 details={"channel": args.channel},
             )
+        for canceled in (view.get("tombstone") or {}).get("canceled_tasks", []):
+            services.task_finished(canceled)
     print(json.dumps(view, indent=2, default=str))
     return 0
 

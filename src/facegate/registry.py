@@ -430,7 +430,7 @@ def withdraw_subject(
     return view
 
 
-def expire_consents(*, db: Database, store: BlobStore) -> list[str]:
+def expire_consents(*, db: Database, store: BlobStore) -> list[dict[str, Any]]:
     """Consents past their expiry behave like a withdrawal (channel ``expiry``)."""
     now = q.now()
     with db.session() as s:
@@ -441,7 +441,7 @@ def expire_consents(*, db: Database, store: BlobStore) -> list[str]:
                 .where(Subject.status == "active", Consent.expires_at <= now)
             )
         )
-    for subject_id, tenant in due:
+    return [
         withdraw_subject(
             db=db,
             store=store,
@@ -450,4 +450,5 @@ def expire_consents(*, db: Database, store: BlobStore) -> list[str]:
             channel="expiry",
             status="expired",
         )
-    return [sid for sid, _ in due]
+        for subject_id, tenant in due
+    ]

@@ -113,7 +113,11 @@ class Services:
         report = run_maintenance(
             settings=self.settings, db=self.db, store=self.store, enqueue=self.queue.enqueue
         )
-        report.consents_expired = expire_consents(db=self.db, store=self.store)
+        expired = expire_consents(db=self.db, store=self.store)
+        report.consents_expired = [view["subject_id"] for view in expired]
+        for view in expired:
+            for canceled in (view.get("tombstone") or {}).get("canceled_tasks", []):
+                self.task_finished(canceled)
         if self.auditor is not None:
             for sid in report.consents_expired:
                 self.auditor.record("subject.expired", objects={"subject_id": sid})

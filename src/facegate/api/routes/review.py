@@ -93,6 +93,8 @@ def decide(
     )
     if requeue:
         services.queue.enqueue(task_id)
+    else:  # approved output or rejection: a final state, like any the worker records
+        services.task_finished(task_id)
     with services.db.session() as s:
         task = q.get_task(s, task_id=task_id)
     return task_out(request, task)  # type: ignore[arg-type]

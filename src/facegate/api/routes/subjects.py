@@ -175,6 +175,8 @@ def _withdraw(
         objects={"subject_id": subject_id},
         details={"channel": channel, "tombstone": view.get("tombstone")},
     )
+    for canceled in (view.get("tombstone") or {}).get("canceled_tasks", []):
+        services.task_finished(canceled)
     return SubjectOut.model_validate(view)
 
 

@@ -21,7 +21,6 @@ from facegate.service import Services
 from facegate.submission import Submission, parse_swap_options, submit_task
 from facegate.types import FINAL_STATUSES, TaskStatus
 from facegate.webhooks import validate_callback_url
-from facegate.worker import delete_uploads
 
 __all__ = ["router"]
 
@@ -286,7 +285,6 @@ def delete_task(
     task_id: str, request: Request, services: ServicesDep, caller: ProcessCaller
 ) -> TaskOut:
     """Cancel a queued task, or delete a finished task's files (the record stays)."""
-    task = _get_own_task(services, caller.tenant, task_id)
     with services.db.session() as s:
         row = q.get_task(s, task_id=task_id, tenant=caller.tenant, for_update=True)
         if row is None:
@@ -295,23 +293,22 @@ def delete_task(
             raise ConflictError(
                 "the task is running; try again when it has finished", code="task_running"
             )
-        if row.status in {TaskStatus.QUEUED, TaskStatus.PENDING_REVIEW}:
+        canceled = row.status in {TaskStatus.QUEUED, TaskStatus.PENDING_REVIEW}
+        if canceled:
             row.status = TaskStatus.CANCELED
             row.finished_at = q.now()
-        if row.result_key:
-            services.store.delete(row.result_key)
-            row.result_key = None
-        row.deleted_at = q.now()
-        row.updated_at = q.now()
-    delete_uploads(services.db, services.store, task_id)
-    task = _get_own_task(services, caller.tenant, task_id)
+        doomed = [k for k in (row.result_key, row.source_key, row.target_key) if k]
+        row.result_key = row.source_key = row.target_key = None
+        row.deleted_at = row.updated_at = q.now()
+    for key in doomed:  # after the commit, as everywhere: never a row pointing at no file
+        services.store.delete(key)
     record_for(
         services,
         caller,
-        "task.canceled"
-        if task.status == TaskStatus.CANCELED and task.started_at is None
-        else "task.deleted",
+        "task.canceled" if canceled else "task.deleted",
         objects={"task_id": task_id},
-        details={"status": task.status},
+        details={"status": row.status},
     )
-    return task_out(request, task)
+    if canceled:
+        services.task_finished(task_id)
+    return task_out(request, _get_own_task(services, caller.tenant, task_id))
